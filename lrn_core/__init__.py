@@ -1,0 +1,16 @@
+"""lrn_core: Local Response Normalization in every major framework's convention, and BatchNorm.
+
+Pure torch, no UI. See README.md for the API and shared design notes for the conventions.
+"""
+
+from .batchnorm import batch_norm, batch_norm_backward
+from .conventions import (ACROSS, CONVENTIONS, MODES, WITHIN, Window, conventions_for,
+                          resolve, translate)
+from .lrn import LocalResponseNorm, LRNFunction, LRNParts, lrn, lrn_backward, lrn_parts
+
+__all__ = [
+    "ACROSS", "WITHIN", "MODES", "CONVENTIONS", "Window",
+    "conventions_for", "resolve", "translate",
+    "lrn", "lrn_parts", "lrn_backward", "LRNParts", "LRNFunction", "LocalResponseNorm",
+    "batch_norm", "batch_norm_backward",
+]
