@@ -6,7 +6,7 @@ Pure torch, no UI. See README.md for the API and shared design notes for the con
 from .batchnorm import batch_norm, batch_norm_backward
 from .conventions import (ACROSS, CONVENTIONS, MODES, WITHIN, Window, conventions_for,
                           resolve, translate)
-from .lrn import LocalResponseNorm, LRNFunction, LRNParts, lrn, lrn_backward, lrn_parts
+from .local_response import LocalResponseNorm, LRNFunction, LRNParts, lrn, lrn_backward, lrn_parts
 
 __all__ = [
     "ACROSS", "WITHIN", "MODES", "CONVENTIONS", "Window",

@@ -280,3 +280,24 @@ def test_unsupported_settings_name_the_reason(kwargs, message):
 def test_conventions_for_modes():
     assert set(conventions_for("within")) == set(WITHIN_CONVENTIONS)
     assert set(conventions_for("across")) == set(CONVENTIONS)
+
+
+@pytest.mark.parametrize("block", [7, 40, 1 << 18])  # pixel runs, whole images, one block
+@pytest.mark.parametrize("mode, convention, size", [
+    ("across", "pytorch", 4), ("across", "onnx", 9), ("within", "onednn", 3), ("within", "cudnn", 10),
+])
+def test_cpu_blocks_give_the_same_result(block, mode, convention, size, monkeypatch):
+    import lrn_core.local_response as impl
+    monkeypatch.setattr(impl, "_CPU_BLOCK_ELEMENTS", block)
+    torch.manual_seed(5)
+    x = torch.randn(3, 6, 5, 4, dtype=torch.float64, requires_grad=True)
+    g = torch.randn_like(x)
+    args = (size, 1.3, 0.6, 0.8)
+    ref = reference_lrn(x, *args, mode, convention)
+    (ref_grad,) = torch.autograd.grad(ref, x, g)
+    torch.testing.assert_close(lrn(x.detach(), *args, mode=mode, convention=convention), ref.detach())
+    torch.testing.assert_close(lrn_backward(x.detach(), g, *args, mode=mode, convention=convention),
+                               ref_grad)
+    y = LocalResponseNorm(*args, mode=mode, convention=convention)(x)
+    (grad,) = torch.autograd.grad(y, x, g)
+    torch.testing.assert_close(grad, ref_grad)
