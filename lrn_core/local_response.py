@@ -68,42 +68,56 @@ class _Workspace:
 
 def box_sum(t: Tensor, before: int, after: int, dim: int, out: Tensor, ws: _Workspace) -> Tensor:
     """``out[i] = sum(t[j] for j in i-before .. i+after)`` along ``dim``, zeros beyond the ends."""
+    # Taps more than length - 1 away never reach an element: drop them.
+    before, after = min(before, t.shape[dim] - 1), min(after, t.shape[dim] - 1)
+    if before + after + 1 <= _SHIFTED_ADD_MAX_TAPS:
+        return _shifted_sum(t, before, after, dim, out)
+    return _doubling_sum(t, before, after, dim, out, ws)
+
+
+def _shifted_sum(t: Tensor, before: int, after: int, dim: int, out: Tensor) -> Tensor:
+    """box_sum as one add per tap of ``t`` shifted by -before..after."""
+    length = t.shape[dim]
+    offsets = [-o for o in range(1, before + 1)] + list(range(1, after + 1))  # t[i + o]
+    if not offsets:
+        return out.copy_(t)
+    for n, o in enumerate(offsets):
+        lo, hi = max(-o, 0), length - max(o, 0)  # the i whose t[i + o] exists
+        target = out.narrow(dim, lo, hi - lo)
+        if n == 0:  # the first add writes out, the uncovered border copies t
+            torch.add(t.narrow(dim, lo, hi - lo), t.narrow(dim, lo + o, hi - lo), out=target)
+            out.narrow(dim, 0, lo).copy_(t.narrow(dim, 0, lo))
+            out.narrow(dim, hi, length - hi).copy_(t.narrow(dim, hi, length - hi))
+        else:
+            target.add_(t.narrow(dim, lo + o, hi - lo))
+    return out
+
+
+def _doubling_sum(t: Tensor, before: int, after: int, dim: int, out: Tensor,
+                  ws: _Workspace) -> Tensor:
+    """box_sum by doubling: F_w[m] = t[m] + ... + t[m+w-1] gives F_2w[m] = F_w[m] + F_w[m+w],
+    and the window is the sum of the F_w for the binary digits of its width, side by side.
+
+    About 2 * log2(width) contiguous passes, and every sum is pairwise over at most
+    `width` terms, so float32 stays accurate; a prefix sum over the whole axis would
+    subtract two large numbers and lose the small window sums next to a bright spot.
+    """
     taps, length = before + after + 1, t.shape[dim]
-    if taps <= _SHIFTED_ADD_MAX_TAPS:
-        offsets = [-o for o in range(1, min(before, length - 1) + 1)]  # t[i - o]
-        offsets += list(range(1, min(after, length - 1) + 1))  # t[i + o]
-        if not offsets:
-            return out.copy_(t)
-        for n, o in enumerate(offsets):
-            lo, hi = max(-o, 0), length - max(o, 0)  # the i whose t[i + o] exists
-            target = out.narrow(dim, lo, hi - lo)
-            if n == 0:  # the first add writes out, the uncovered border copies t
-                torch.add(t.narrow(dim, lo, hi - lo), t.narrow(dim, lo + o, hi - lo), out=target)
-                out.narrow(dim, 0, lo).copy_(t.narrow(dim, 0, lo))
-                out.narrow(dim, hi, length - hi).copy_(t.narrow(dim, hi, length - hi))
-            else:
-                target.add_(t.narrow(dim, lo + o, hi - lo))
-        return out
-    # Wider windows by doubling: F_w[m] = t[m] + ... + t[m+w-1] gives
-    # F_2w[m] = F_w[m] + F_w[m+w], and the window is the sum of the F_w for the
-    # binary digits of `taps`, side by side. About 2 * log2(taps) contiguous passes,
-    # and every sum is pairwise over at most `taps` terms: float32 stays accurate,
-    # unlike a prefix sum over the whole axis, which subtracts two large numbers.
     padded_len = length + before  # position m of `padded` is t[m - before]
     shape = t.shape[:dim] + (padded_len,) + t.shape[dim + 1:]
-    F = ws("doubling_a", t, shape).zero_()
+    F = ws("doubling_a", t, shape)
+    F.narrow(dim, 0, before).zero_()
     F.narrow(dim, before, length).copy_(t)
     F_next = ws("doubling_b", t, shape)
-    width, offset, started = 1, 0, False
+    width, offset = 1, 0
     while True:
         if taps & width:  # add F_width[i + offset] for every output i
-            valid = min(length, padded_len - offset)
+            valid = min(length, padded_len - offset)  # the first digit has offset 0: all
             src = F.narrow(dim, offset, valid)
-            if started:
-                out.narrow(dim, 0, valid).add_(src)
+            if offset == 0:
+                out.copy_(src)
             else:
-                out.zero_().narrow(dim, 0, valid).copy_(src)
-                started = True
+                out.narrow(dim, 0, valid).add_(src)
             offset += width
         if 2 * width > taps:
             return out

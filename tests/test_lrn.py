@@ -301,3 +301,26 @@ def test_cpu_blocks_give_the_same_result(block, mode, convention, size, monkeypa
     y = LocalResponseNorm(*args, mode=mode, convention=convention)(x)
     (grad,) = torch.autograd.grad(y, x, g)
     torch.testing.assert_close(grad, ref_grad)
+
+
+def test_box_sum_matches_naive_sum_for_every_window():
+    from lrn_core.local_response import _Workspace, box_sum
+    torch.manual_seed(6)
+    ws = _Workspace()
+    for length in (1, 2, 5, 12):
+        t = torch.randn(3, length, 4, dtype=torch.float64)
+        for before in range(10):
+            for after in range(10):
+                naive = torch.stack([t[:, max(i - before, 0):i + after + 1].sum(1)
+                                     for i in range(length)], dim=1)
+                out = box_sum(t, before, after, 1, torch.empty_like(t), ws)
+                torch.testing.assert_close(out, naive, msg=f"L={length} b={before} a={after}")
+
+
+def test_windows_wider_than_tiny_images(device):
+    # n = 9 within a channel on 1 x 1 and 2 x 3 images, and across 2 channels.
+    for shape in [(2, 3, 1, 1), (1, 2, 2, 3)]:
+        x = torch.randn(shape, dtype=torch.float64, device=device)
+        for mode in ("across", "within"):
+            y = lrn(x, 9, 1.0, 0.75, 1.0, mode=mode, convention="onednn")
+            torch.testing.assert_close(y, reference_lrn(x, 9, 1.0, 0.75, 1.0, mode, "onednn"))
