@@ -33,7 +33,6 @@ ALPHA, BETA, K = 1.0, 0.75, 1.0  # activations of order 1 with an alpha that mat
 @dataclass
 class Case:
     name: str
-    shape: tuple[int, ...]
     ours: Callable
     reference: Callable
     exact: Callable  # float64 result both are checked against
@@ -143,10 +142,10 @@ def _across_cases(device: torch.device) -> list[Case]:
             F.local_response_norm(xg, 5, ALPHA, BETA, K).backward(g)
             return xg.grad
 
-        cases.append(Case(f"across n=5 forward          {shape}", shape,
+        cases.append(Case(f"across n=5 forward          {shape}",
                           lambda x=x: lrn(x, 5, ALPHA, BETA, K),
                           lambda x=x: F.local_response_norm(x, 5, ALPHA, BETA, K), exact))
-        cases.append(Case(f"across n=5 forward+backward {shape}", shape, ours_fb, ref_fb,
+        cases.append(Case(f"across n=5 forward+backward {shape}", ours_fb, ref_fb,
                           exact_grad))
     return cases
 
@@ -162,7 +161,7 @@ def _within_cases(device: torch.device) -> list[Case]:
     torch.manual_seed(0)
     x = torch.randn(shape, device=device).relu_()
     return [
-        Case(f"within n={n:<2} forward          {shape}", shape,
+        Case(f"within n={n:<2} forward          {shape}",
              lambda n=n: lrn(x, n, ALPHA, BETA, K, mode="within", convention="onednn"),
              lambda n=n: _avg_pool_within(x, n),
              lambda n=n: _avg_pool_within(x.double(), n))
