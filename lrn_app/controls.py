@@ -1,0 +1,185 @@
+"""The Explorer page's controls as plain data: defaults, limits and the URL.
+
+Every control lives in the URL so that a teacher can bookmark a lesson. ``parse``
+reads a (possibly hand-edited) query string: unknown keys are ignored, values of the
+wrong type fall back to the default, values out of range are clamped, and each such
+repair is reported as a notice for the page to show. No UI code here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+
+from lrn_core import CONVENTIONS, conventions_for
+from lrn_core.conventions import get as get_convention
+
+from .features import BANKS, SOURCES
+from .samples import DEFAULT_SAMPLE, SAMPLES
+
+UPLOAD = "upload"
+VIEWS = ("output", "input", "gain", "S", "denominator")
+TABS = ("All channels", "Statistics", "Pixel inspector", "Channel order", "Export")
+SIDE_RANGE = (64, 1024)
+N_MAX = 31
+K_MAX = 10.0
+BETA_MAX = 2.0
+ALPHA_MAX = 1e4
+
+
+@dataclass(frozen=True)
+class Explorer:
+    """Every control of the LRN Explorer page, with the values it opens on."""
+
+    sample: str = DEFAULT_SAMPLE
+    source: str = "gabor"
+    channels: int = 16
+    side: int = 256
+    mode: str = "across"
+    convention: str = "pytorch"
+    n: int = 5
+    k: float = 1.0
+    alpha: float = 10.0  # features reach ~1 (features.FEATURE_GAIN): a = 2 damps them visibly
+    beta: float = 0.75
+    channel: int = 0
+    row: int = -1  # -1: where the inspected channel is strongest
+    col: int = -1
+    tab: str = "All channels"
+    view: str = "output"
+    per_channel_scale: bool = True
+    shuffle: bool = False
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Slider ranges for one convention and mode."""
+
+    n_min: int
+    n_max: int
+    n_step: int  # 2 where only odd sizes exist
+    k_min: float
+    beta_min: float
+    size_name: str
+
+
+def limits(convention: str, mode: str, channels: int = 16) -> Limits:
+    """Across channels a window can usefully reach every channel (L2 normalisation needs
+    n = 2C in the paper's convention); within a channel, up to N_MAX pixels."""
+    conv = get_convention(convention)
+    widest = max(N_MAX, 2 * channels) if mode == "across" else N_MAX
+    if convention == "tensorflow":  # size is the radius
+        widest //= 2
+    n_max = min(conv.max_size or widest, widest)
+    # A positive minimum (cuDNN: k >= 1e-5, beta >= 0.01) becomes the sliders' first step.
+    return Limits(n_min=conv.min_size, n_max=n_max, n_step=2 if conv.odd_only else 1,
+                  k_min=0.01 if conv.k_min > 0 else 0.0, beta_min=0.01 if conv.beta_min > 0 else 0.0,
+                  size_name=conv.size_name)
+
+
+def convention_label(name: str) -> str:
+    return f"{name}: {get_convention(name).label}"
+
+
+def alpha_choices(current: float) -> list[float]:
+    """The alpha slider's stops: 0, then 1e-6 .. 1e4 in quarter decades, plus ``current``."""
+    grid = [0.0] + [float(f"{10 ** (e / 4):.3g}") for e in range(-24, 17)]
+    return sorted(set(grid) | {current})
+
+
+def _clamp(value, low, high):
+    return min(max(value, low), high)
+
+
+def _repair(state: Explorer, notices: list[str]) -> Explorer:
+    """Make the settings consistent with each other, noting what had to change."""
+    s = state
+    if s.mode not in ("across", "within"):
+        notices.append(f"mode {s.mode!r} is unknown; using 'across'.")
+        s = replace(s, mode="across")
+    if s.convention not in conventions_for(s.mode):
+        fallback = conventions_for(s.mode)[0]
+        notices.append(f"{s.convention} has no {s.mode}-channel LRN; using {fallback}.")
+        s = replace(s, convention=fallback)
+    channels = s.channels if s.channels in BANKS else 16
+    if channels != s.channels:
+        notices.append(f"the filter bank has {', '.join(map(str, BANKS))} channels; using 16.")
+    lim = limits(s.convention, s.mode, channels)
+    channel = _clamp(s.channel, 0, channels - 1 if s.source == "gabor" else 2)
+    n = _clamp(s.n, lim.n_min, lim.n_max)
+    if lim.n_step == 2 and n % 2 == 0:
+        n = n + 1 if n + 1 <= lim.n_max else n - 1
+    if n != s.n:
+        notices.append(f"{s.convention} allows {lim.size_name} in {lim.n_min}..{lim.n_max}"
+                       f"{' (odd only)' if lim.n_step == 2 else ''}; {s.n} became {n}.")
+    k = _clamp(s.k, lim.k_min, K_MAX)
+    if k != s.k:
+        notices.append(f"k = {s.k:g} is outside {lim.k_min:g}..{K_MAX:g}; using {k:g}.")
+    beta = _clamp(s.beta, lim.beta_min, BETA_MAX)
+    if beta != s.beta:
+        notices.append(f"beta = {s.beta:g} is outside {lim.beta_min:g}..{BETA_MAX:g}; using {beta:g}.")
+    alpha = _clamp(s.alpha, 0.0, ALPHA_MAX)
+    if alpha != s.alpha:
+        notices.append(f"alpha = {s.alpha:g} is outside 0..{ALPHA_MAX:g}; using {alpha:g}.")
+    if k == 0 and alpha == 0 and beta > 0:
+        notices.append("k = 0 with alpha = 0 divides by zero everywhere; using k = 1.")
+        k = 1.0
+    return replace(s, n=n, k=k, beta=beta, alpha=alpha, channels=channels, channel=channel,
+                   side=_clamp(s.side, *SIDE_RANGE))
+
+
+def repair(state: Explorer) -> tuple[Explorer, list[str]]:
+    notices: list[str] = []
+    return _repair(state, notices), notices
+
+
+_CHOICES = {"sample": tuple(SAMPLES) + (UPLOAD,), "source": tuple(SOURCES),
+            "convention": CONVENTIONS, "mode": ("across", "within"), "view": VIEWS,
+            "tab": TABS}
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def parse(query: dict[str, str]) -> tuple[Explorer, list[str]]:
+    """Read the Explorer's settings from URL parameters; return them and the repairs made."""
+    defaults = Explorer()
+    values, notices = {}, []
+    known = {f.name: f for f in fields(Explorer)}
+    for key, raw in query.items():
+        if key not in known:
+            notices.append(f"ignored the unknown URL parameter {key!r}.")
+            continue
+        raw = raw[-1] if isinstance(raw, list) else raw
+        kind = type(getattr(defaults, key))
+        try:
+            if kind is bool:
+                if raw.lower() not in _TRUE + _FALSE:
+                    raise ValueError
+                value = raw.lower() in _TRUE
+            elif kind is int:
+                value = int(raw)
+            elif kind is float:
+                value = float(raw)
+                if not math.isfinite(value):
+                    raise ValueError
+            else:
+                value = raw
+                if key in _CHOICES and value not in _CHOICES[key]:
+                    raise ValueError
+        except (ValueError, AttributeError):
+            notices.append(f"URL parameter {key}={raw!r} is not valid; using {getattr(defaults, key)!r}.")
+            continue
+        values[key] = value
+    state = replace(defaults, **values)
+    return _repair(state, notices), notices
+
+
+def to_query(state: Explorer) -> dict[str, str]:
+    """The URL parameters that restore ``state`` (only those that differ from the defaults)."""
+    defaults = asdict(Explorer())
+    out = {}
+    for key, value in asdict(state).items():
+        if value != defaults[key]:
+            if isinstance(value, bool):
+                out[key] = "1" if value else "0"
+            else:
+                out[key] = repr(value) if isinstance(value, float) else str(value)  # exact
+    return out
