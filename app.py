@@ -1,27 +1,31 @@
-"""Entry point of the LRN Explorer app: `streamlit run app.py`.
+"""LRN Explorer: `streamlit run app.py` (or `make run`).
 
-A placeholder until the app's pages land (issue 3): it shows that the core runs
-by normalising a generated test pattern.
+The frame: page navigation, and a sidebar with the compute device and presentation mode.
+The page scripts live in app_pages/, not pages/: a folder named pages/ puts Streamlit
+(1.67) into its legacy multipage mode, where a bookmarked /explorer link runs the page
+without this frame (streamlit/runtime/scriptrunner/script_runner.py, _mpa_v1).
 """
 
 import streamlit as st
 import torch
 
-from lrn_core import lrn
+st.set_page_config(page_title="LRN Explorer", page_icon=":material/blur_on:", layout="wide")
 
-st.set_page_config(page_title="LRN Explorer", layout="wide")
-st.title("LRN Explorer")
-st.write(
-    "Local Response Normalization divides each activation by a power of the "
-    "sum of squares of its neighbours: `y = x / (k + a·S)^β`. The interactive "
-    "pages are being built; the compute core (`lrn_core`) is ready."
-)
+if "present" not in st.session_state:  # a bookmarked lesson may open in presentation mode
+    st.session_state["present"] = st.query_params.get("present") == "1"
 
-# A sine grating whose contrast rises from left to right, in 8 phase-shifted channels.
-cols = torch.linspace(0, 1, 128)
-phases = torch.linspace(0, torch.pi, 8).reshape(8, 1, 1)
-grating = (cols * torch.sin(cols * 40 + phases)).expand(8, 64, 128).relu()
-out = lrn(grating, 5, alpha=5.0, beta=0.75, k=1.0)
-left, right = st.columns(2)
-left.image(grating[0].numpy() / grating.max().item(), caption="input, channel 0", clamp=True)
-right.image(out[0].numpy() / out.max().item(), caption="after LRN (n=5, alpha=5)", clamp=True)
+navigation = st.navigation([
+    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("app_pages/explorer.py", title="LRN Explorer", icon=":material/tune:", url_path="explorer"),
+])
+
+with st.sidebar:
+    if torch.cuda.is_available():
+        st.caption(f"Compute device: CUDA ({torch.cuda.get_device_name()})")
+        st.checkbox("Force CPU", key="force_cpu")
+    else:
+        st.caption("Compute device: CPU (no GPU found)")
+    st.toggle("Presentation mode", key="present",
+              help="Hides the explanations so the figures get the room (for a projector).")
+
+navigation.run()

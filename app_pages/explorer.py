@@ -1,0 +1,203 @@
+"""LRN Explorer: pick an image and features, turn k, alpha, beta and n, watch LRN work."""
+
+import time
+
+import numpy as np
+import streamlit as st
+
+from lrn_app import controls, explore, figures, ui
+from lrn_app.features import BANKS, SOURCES, describe_channel
+from lrn_app.images import UPLOAD_TYPES
+from lrn_app.presets import PRESETS, apply_preset
+from lrn_app.samples import DEFAULT_SAMPLE, SAMPLES
+from lrn_core import conventions_for, resolve
+
+K = ui.PREFIX
+PLOT = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+for notice in ui.init_state():
+    st.warning(f"Address: {notice}")
+
+st.title("LRN Explorer")
+ui.explain(
+    "Each activation is divided by `(k + a·S)^β`, where `S` is the sum of squares over its "
+    "window. Where the neighbourhood is strong the gain `y / x` drops: that is the "
+    "normalisation. **The effect of α depends on the scale of the activations**: the "
+    "features here peak near 1, so the AlexNet paper's α = 1e-4 changes them by less than "
+    "0.01%; its network's activations were in the tens to hundreds. This page opens with "
+    "α = 10 (PyTorch's convention, a = α / n = 2), where strong edges are visibly damped."
+)
+
+# --- the image and its feature maps (a change here recomputes the features) ------------------
+with st.container(border=True):
+    left, mid, right, far = st.columns([2, 2, 2, 2])
+    sample = left.selectbox("Image", list(SAMPLES) + [controls.UPLOAD], key=K + "sample",
+                            format_func=lambda s: "Upload your own..." if s == controls.UPLOAD
+                            else f"{s}: {SAMPLES[s]}")
+    source = mid.selectbox("Feature maps", list(SOURCES), format_func=SOURCES.get, key=K + "source")
+    channels = right.select_slider("Filter-bank channels", options=list(BANKS), key=K + "channels",
+                                   disabled=source != "gabor")
+    side = far.slider("Working size (long side, px)", *controls.SIDE_RANGE, step=32, key=K + "side")
+    image_key = f"{sample}:{side}"
+    image = None
+    if sample == controls.UPLOAD:
+        files = st.file_uploader("PNG, JPEG, WebP, BMP, TIFF or GIF (first frame); several at once",
+                                 type=UPLOAD_TYPES, accept_multiple_files=True, key="uploads")
+        uploads = ui.load_uploads(files, side)
+        if uploads:
+            name = st.selectbox("Uploaded image", list(uploads), key="upload_choice")
+            image = uploads[name]
+            image_key = f"upload:{name}:{hash(image.tobytes())}:{side}"
+        else:
+            st.info(f"No image uploaded yet: showing the {DEFAULT_SAMPLE} meanwhile.")
+    if image is None:
+        image = ui.sample_image(sample if sample in SAMPLES else DEFAULT_SAMPLE, side)
+    feats = ui.features(image_key, image, source, channels)
+    C, H, W = feats.shape
+    ui.explain(f"{C} feature maps of {H} x {W} pixels"
+               + (": Gabor filters, channel order = scale, orientation, phase, so neighbouring "
+                  "channels are similar orientations." if source == "gabor" else "."))
+
+
+def preset_clicked(name: str) -> None:
+    new, message = apply_preset(ui.current_state(), name)
+    ui.set_state(new)
+    st.session_state["preset_message"] = message
+
+
+# --- presets, mode and convention: rarely moved, so they rerun the page (features are cached)
+cols = st.columns(len(PRESETS))
+for col, name in zip(cols, PRESETS):
+    col.button(name, on_click=preset_clicked, args=(name,), width="stretch")
+if "preset_message" in st.session_state:
+    st.caption(st.session_state.pop("preset_message"))
+left, right = st.columns([1, 3])
+mode = left.radio("Mode", ["across", "within"], key=K + "mode", horizontal=True,
+                  help="across: neighbouring channels at one pixel; within: an n x n "
+                       "window of pixels in one channel")
+if st.session_state[K + "convention"] not in conventions_for(mode):
+    st.session_state[K + "convention"] = conventions_for(mode)[0]
+right.selectbox("Convention", conventions_for(mode), key=K + "convention",
+                format_func=controls.convention_label)
+# Values the new mode, convention or channel count does not allow are repaired before
+# their sliders are drawn.
+repaired, notices = controls.repair(ui.current_state())
+ui.set_state(repaired, only=("n", "k", "alpha", "beta", "channel", "row", "col"))
+for notice in notices:
+    st.info(notice)
+
+
+@st.fragment
+def lrn_panel(feats: np.ndarray, image: np.ndarray) -> None:
+    """Everything the sliders move: reruns alone when one of its controls changes."""
+    C, H, W = feats.shape
+    state = ui.current_state()
+    mode, convention = state.mode, state.convention
+    lim = controls.limits(convention, mode, C)
+    top = st.columns(4)
+    n = top[0].slider(f"n ({lim.size_name})", lim.n_min, lim.n_max, step=lim.n_step, key=K + "n")
+    k = top[1].slider("k", lim.k_min, controls.K_MAX, step=0.01, key=K + "k")
+    alpha = top[2].select_slider("α (log scale)", options=controls.alpha_choices(state.alpha),
+                                 key=K + "alpha", format_func=lambda v: f"{v:.3g}")
+    beta = top[3].slider("β", lim.beta_min, controls.BETA_MAX, step=0.01, key=K + "beta")
+    state = ui.current_state()
+
+    started = time.perf_counter()
+    result = ui.on_torch_thread(explore.run_lrn, feats, state, ui.device())
+    w = resolve(n, alpha, beta, k, mode=mode, convention=convention)
+    window = (f"c-{w.before} .. c+{w.after}" if mode == "across"
+              else f"{w.taps} x {w.taps} pixels around (r, s)")
+    st.latex(rf"y = \frac{{x}}{{\left({k:g} + {w.a:.4g}\cdot S\right)^{{{beta:g}}}}}"
+             rf"\qquad S = \sum_{{\text{{{window}}}}} x^2 \qquad a = {w.a:.4g}")
+    if w.k != k:
+        st.info(f"Caffe's CPU engine ignores k within a channel and uses 1 (you set k = {k:g}).")
+    if result.zero_denominator:
+        st.info(f"{result.zero_denominator} cells have k = 0 and an all-zero window: their "
+                "denominator is 0, and their output and gain are set to 0.")
+    maps = {}
+    for name, array in result.maps.items():
+        maps[name], bad = figures.finite(array)
+        if bad:
+            st.warning(f"{bad} values of {name} are not finite (NaN or inf) and are drawn as 0.")
+
+    # --- one channel, every quantity -----------------------------------------------------------
+    st.subheader("One channel, step by step")
+    channel = st.slider("Channel", 0, C - 1, key=K + "channel",
+                        help=describe_channel(state.channel, C) if C in BANKS and C > 3 else None)
+    if C in BANKS and C > 3:
+        st.caption(f"Channel {channel}: {describe_channel(channel, C)}")
+    st.plotly_chart(figures.panels_row({p: maps[p][channel] for p in figures.PANELS}), config=PLOT)
+    ui.explain("Bright input with bright neighbours gives a large `S`, a large denominator and "
+               "a small gain: **strong responses are damped most where their neighbourhood is "
+               "strong too**.")
+
+    # --- deeper looks, in tabs: only the open tab is computed and drawn ------------------------
+    all_tab, stats_tab, pixel_tab, order_tab, export_tab = st.tabs(
+        controls.TABS, key=K + "tab", on_change="rerun")
+    if all_tab.open:
+        with all_tab:
+            g1, g2 = st.columns([3, 1])
+            view = g1.radio("Show", controls.VIEWS, key=K + "view", horizontal=True)
+            per_channel = g2.toggle("Colour scale per channel", key=K + "per_channel_scale")
+            st.plotly_chart(figures.channel_grid(
+                maps[view], per_channel, f"{view}, all {C} channels"
+                + (" (each scaled to its own range)" if per_channel else " (one shared scale)")),
+                config=PLOT)
+
+    if stats_tab.open:
+        with stats_tab:
+            stats = explore.channel_stats(maps["input"], maps["output"])
+            st.dataframe({"channel": np.arange(C), **stats}, hide_index=True, height=220,
+                         column_config={"changed > 1%": st.column_config.ProgressColumn(
+                             "changed > 1%", min_value=0.0, max_value=1.0, format="percent")})
+
+    if pixel_tab.open:
+        with pixel_tab:
+            p1, p2, p3 = st.columns([1, 1, 3])
+            hint = "-1: the channel's strongest activation"
+            row = p1.number_input("Row", -1, H - 1, key=K + "row", help=hint)
+            col = p2.number_input("Column", -1, W - 1, key=K + "col", help=hint)
+            if row < 0 or col < 0:  # where there is something to see
+                peak_row, peak_col = np.unravel_index(np.argmax(feats[channel]), (H, W))
+                row, col = (peak_row if row < 0 else row), (peak_col if col < 0 else col)
+            px = explore.inspect_pixel(feats, state, channel, row, col)
+            if mode == "across":
+                p3.plotly_chart(figures.window_bars(px.labels, px.squares, px.centre), config=PLOT)
+            else:
+                p3.plotly_chart(figures.window_heatmap(px.squares, *px.origin), config=PLOT)
+            p1.markdown(
+                f"channel {channel}, pixel (row {row}, column {col})\n\n"
+                f"x = **{px.x:.4g}**\n\nS = Σ x² = **{px.S:.4g}**\n\n"
+                f"k + a·S = {w.k:g} + {px.a:.4g} × {px.S:.4g} = **{px.D:.4g}**\n\n"
+                f"gain = {px.D:.4g}^-{beta:g} = **{px.gain:.4g}**\n\ny = x · gain = **{px.y:.4g}**")
+
+    if order_tab.open:
+        with order_tab:
+            if mode != "across":
+                st.info("Within-channel LRN never mixes channels, so their order does not matter.")
+            elif st.toggle("Shuffle the channel order", key=K + "shuffle"):
+                diff, worst = ui.on_torch_thread(explore.shuffle_effect, feats, state)
+                st.metric("Largest change of the output after shuffling the channels",
+                          f"{100 * worst:.1f}% of the largest output")
+                st.plotly_chart(figures.channel_grid(diff, False, "|output(shuffled) - output|"),
+                                config=PLOT)
+            ui.explain("A layer's filters have no natural order, yet across-channel LRN sums "
+                       "over index neighbours: shuffling them changes what competes with what.")
+
+    if export_tab.open:
+        with export_tab:
+            output = result.maps["output"]  # encoded only when clicked
+            st.download_button("Output tensor (.npy, C x H x W)", lambda: explore.npy_bytes(output),
+                               file_name="lrn_output.npy", mime="application/octet-stream")
+            st.caption("Figures: the camera icon on each chart downloads it as a PNG.")
+            for framework, code in explore.code_snippets(state).items():
+                st.caption(framework)
+                st.code(code, language="python")
+    st.session_state["lrn_runs"] = st.session_state.get("lrn_runs", 0) + 1
+    st.caption(f"server compute {1000 * (time.perf_counter() - started):.0f} ms on {ui.device()} "
+               f"· update {st.session_state['lrn_runs']}", help="time from the controls to the "
+               "last figure of this panel; the update number lets a test see that it redrew")
+    ui.save_to_url(ui.current_state())
+
+
+lrn_panel(feats, image)

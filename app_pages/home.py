@@ -1,0 +1,32 @@
+"""Home: what LRN and BatchNorm are, what each page teaches, and the sample images."""
+
+import streamlit as st
+
+from lrn_app import figures, ui
+from lrn_app.samples import SAMPLES
+
+st.title("LRN Explorer")
+st.markdown(
+    "**Local Response Normalization** divides each activation by a power of the energy "
+    "of its neighbours, `y = x / (k + a·S)^β`, where `S` sums `x²` over a window of "
+    "neighbouring channels at the same pixel (*across* channels, as in AlexNet) or of "
+    "nearby pixels in the same channel (*within* a channel). Strong neighbours suppress "
+    "a unit: lateral inhibition. It has no trainable parameters and looks at one image.\n\n"
+    "**Batch Normalization** subtracts each channel's mean and divides by its standard "
+    "deviation, taken over the whole batch in training and from running averages at test "
+    "time, then applies a learned scale and shift."
+)
+ui.explain(
+    "**Pages**\n"
+    "- **LRN Explorer**: turn k, α, β and n and watch the window sum, the denominator, "
+    "the output and the gain change, channel by channel; inspect one pixel's arithmetic; "
+    "compare what each framework's convention means by the same numbers.\n\n"
+    "Open the Explorer from the sidebar; every setting is kept in the page's address, "
+    "so a lesson can be bookmarked."
+)
+st.subheader("Built-in sample images")
+images = {name: ui.sample_image(name, 128) for name in SAMPLES}
+st.plotly_chart(figures.image_gallery(images), config={"displaylogo": False})
+ui.explain(" · ".join(f"**{name}**: {caption}" for name, caption in SAMPLES.items())
+           + ". Photographs: scikit-image's sample data (CC0 or public domain, see "
+           "`assets/samples/LICENSES.md`); patterns are generated.")
