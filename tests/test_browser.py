@@ -1,0 +1,92 @@
+"""The app in a real browser: Debian's Chromium driven by Playwright against `streamlit run`.
+
+Screenshots go to artifacts/screenshots/ (look at them). Skipped, with the reason
+shown, where Chromium or Playwright is missing; .ci/run installs both.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from benchmarks.browser import (ROOT, app_server, browser_page, exception_boxes, unavailable,
+                                wait_for_app)
+
+pytestmark = pytest.mark.skipif(bool(unavailable()), reason=unavailable() or "")
+SHOTS = ROOT / "artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def server():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with app_server() as url:
+        yield url
+
+
+@pytest.fixture()
+def page():
+    with browser_page(1600, 2600) as p:  # tall: the whole page in one screenshot
+        yield p
+
+
+def shot(page, name: str) -> Path:
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def wait_for_charts(page, count: int) -> None:
+    page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length >= {count}",
+                           timeout=60_000)
+    page.wait_for_timeout(800)
+
+
+def test_home_page(server, page):
+    page.goto(server)
+    wait_for_app(page)
+    wait_for_charts(page, 1)
+    assert exception_boxes(page) == []
+    assert page.get_by_role("heading", name="LRN Explorer").count() == 1
+    assert page.get_by_text("Compute device:").count() == 1  # the frame's sidebar
+    shot(page, "home")
+
+
+def test_explorer_slider_move_redraws_without_errors(server, page):
+    page.goto(f"{server}/explorer")  # a bookmarked link keeps the app's frame and sidebar
+    wait_for_app(page)
+    wait_for_charts(page, 2)
+    assert page.get_by_text("Compute device:").count() == 1
+    assert exception_boxes(page) == []
+    shot(page, "explorer")
+
+    caption = page.locator('[data-testid="stCaptionContainer"]:has-text("server compute")').last
+    before = int(re.search(r"update (\d+)", caption.inner_text()).group(1))
+    page.locator('input[type="range"][aria-label="α (log scale)"]').focus()
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll('[data-testid=stCaptionContainer]')].some("
+        f"e => (e.innerText.match(/update (\\d+)/) || [0, 0])[1] > {before})", timeout=30_000)
+    wait_for_app(page)
+    assert "alpha=" in page.url  # the address follows the controls
+    assert exception_boxes(page) == []
+    shot(page, "explorer_after_slider")
+
+
+def test_explorer_tabs_and_a_hand_edited_url(server, page):
+    page.goto(f"{server}/explorer?n=banana&convention=caffe&mode=within&tab=Pixel+inspector")
+    wait_for_app(page)
+    wait_for_charts(page, 2)
+    assert exception_boxes(page) == []
+    assert page.get_by_text("n='banana' is not valid").count() == 1
+    assert page.get_by_text("S = Σ x²").count() == 1  # the pixel inspector's arithmetic
+    shot(page, "explorer_within_pixel_inspector")
+
+
+def test_presentation_mode_hides_the_explanations(server, page):
+    page.goto(f"{server}/explorer?present=1")
+    wait_for_app(page)
+    wait_for_charts(page, 2)
+    assert page.get_by_text("The effect of α depends on the scale").count() == 0
+    assert exception_boxes(page) == []
+    shot(page, "explorer_presentation")
