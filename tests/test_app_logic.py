@@ -1,0 +1,99 @@
+"""The app's UI-free logic: features, controls and URL state, presets, the pixel inspector."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from lrn_app import controls, explore, figures
+from lrn_app.features import BANKS, FEATURE_GAIN, feature_maps, gabor_kernels
+from lrn_app.presets import PRESETS, apply_preset
+from lrn_core import lrn, translate
+
+
+def test_gabor_features_match_direct_convolution():
+    rng = np.random.default_rng(0)
+    image = rng.random((40, 56), dtype=np.float32)
+    kernels = gabor_kernels(8)
+    r = kernels.shape[-1] // 2
+    padded = F.pad(torch.from_numpy(image)[None, None], (r,) * 4, mode="reflect")
+    direct = F.conv2d(padded, kernels[:, None]).relu()[0] * FEATURE_GAIN
+    np.testing.assert_allclose(feature_maps(image, "gabor", 8), direct.numpy(), atol=1e-5)
+
+
+def test_feature_sources_and_banks():
+    image = np.random.default_rng(1).random((20, 30, 3), dtype=np.float32)
+    assert feature_maps(image, "rgb").shape == (3, 20, 30)
+    for channels in BANKS:
+        kernels = gabor_kernels(channels)
+        assert kernels.shape[0] == channels
+        assert torch.allclose(kernels.sum((1, 2)), torch.zeros(channels), atol=1e-6)  # zero mean
+    with pytest.raises(ValueError, match="unknown feature source"):
+        feature_maps(image, "sift")
+
+
+def test_url_round_trip_of_every_field():
+    state = controls.Explorer(sample="spot", source="rgb", channels=48, side=512, mode="within",
+                              convention="onednn", n=4, k=0.5, alpha=0.123456789, beta=1.25,
+                              channel=2, row=3, col=4, tab="Export", view="gain",
+                              per_channel_scale=False, shuffle=True)
+    parsed, notices = controls.parse(controls.to_query(state))
+    assert parsed == state and notices == []
+
+
+def test_repair_follows_each_conventions_limits():
+    state, notices = controls.repair(controls.Explorer(convention="cudnn", n=30, k=0.0, beta=0.0))
+    assert (state.n, state.k, state.beta) == (16, 0.01, 0.01) and len(notices) == 3
+    state, _ = controls.repair(controls.Explorer(convention="caffe", n=6))
+    assert state.n == 7
+    state, notices = controls.repair(controls.Explorer(mode="within", convention="pytorch"))
+    assert state.convention == "caffe" and "no within-channel" in notices[0]
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+@pytest.mark.parametrize("convention", ["pytorch", "onnx", "caffe", "cudnn"])
+def test_presets_compute_what_their_own_library_computes(name, convention):
+    state, message = apply_preset(controls.Explorer(convention=convention), name)
+    assert message
+    own_convention, size, alpha, beta, k = PRESETS[name]
+    x = torch.rand(1, 16, 5, 5, dtype=torch.float64)
+    ours = lrn(x, state.n, state.alpha, state.beta, state.k, convention=state.convention)
+    if own_convention is None:  # identity keeps the rest
+        torch.testing.assert_close(ours, x / state.k ** state.beta)
+        return
+    size = 15 if size is None else size
+    theirs = lrn(x, size, alpha, beta, k, convention=own_convention)
+    torch.testing.assert_close(ours, theirs)
+
+
+def test_l2_preset_is_unit_norm_across_channels():
+    state, _ = apply_preset(controls.Explorer(), "L2 normalisation")
+    x = torch.rand(1, 16, 4, 4, dtype=torch.float64) + 0.1
+    y = lrn(x, state.n, state.alpha, state.beta, state.k, convention=state.convention)
+    torch.testing.assert_close(y.norm(dim=1), torch.ones(1, 4, 4, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("mode, convention, n", [("across", "pytorch", 4), ("across", "alexnet", 5),
+                                                ("within", "onednn", 3), ("within", "caffe", 5)])
+def test_pixel_inspector_arithmetic_equals_lrn_parts(mode, convention, n):
+    feats = np.random.default_rng(2).random((6, 9, 11)).astype(np.float32)
+    state = controls.Explorer(mode=mode, convention=convention, n=n, alpha=3.0, k=1.5)
+    result = explore.run_lrn(feats, state)
+    for channel, row, col in [(0, 0, 0), (5, 8, 10), (2, 4, 5)]:
+        px = explore.inspect_pixel(feats, state, channel, row, col)
+        assert px.S == pytest.approx(float(result.maps["S"][channel, row, col]), rel=1e-5)
+        assert px.y == pytest.approx(float(result.maps["output"][channel, row, col]), rel=1e-5)
+        assert px.squares.flat[px.centre] == pytest.approx(feats[channel, row, col] ** 2, rel=1e-6)
+
+
+def test_code_snippets_use_translated_parameters():
+    snippets = explore.code_snippets(controls.Explorer(convention="alexnet", n=5, alpha=1e-4, k=2.0))
+    p = translate(dict(size=5, alpha=1e-4, beta=0.75, k=2.0), "alexnet", "pytorch")
+    assert f"alpha={p['alpha']!r}" in snippets["PyTorch"] and "depth_radius=2" in snippets["TensorFlow"]
+    even = explore.code_snippets(controls.Explorer(convention="pytorch", n=4))
+    assert even["TensorFlow"].startswith("# No exact TensorFlow equivalent")
+
+
+def test_non_finite_values_are_counted_for_the_page():
+    clean, bad = figures.finite(np.array([1.0, np.nan, np.inf, -np.inf]))
+    assert bad == 3 and np.isfinite(clean).all()
