@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from lrn_app import controls, explore, figures, ui
-from lrn_app.features import BANKS, SOURCES, describe_channel
+from lrn_app.features import BANKS, SOURCES, describe_channel, gabor_kernels
 from lrn_app.images import UPLOAD_TYPES
 from lrn_app.presets import PRESETS, apply_preset
 from lrn_app.samples import DEFAULT_SAMPLE, SAMPLES
@@ -57,6 +57,12 @@ with st.container(border=True):
     ui.explain(f"{C} feature maps of {H} x {W} pixels"
                + (": Gabor filters, channel order = scale, orientation, phase, so neighbouring "
                   "channels are similar orientations." if source == "gabor" else "."))
+    if source == "gabor":
+        with st.expander("The filter bank's kernels"):
+            kernels = gabor_kernels(channels).numpy()
+            st.plotly_chart(figures.channel_grid(kernels, True, f"{channels} Gabor kernels "
+                                                 "(mid-grey = 0)", wrap=16, symmetric=True),
+                            config=PLOT)
 
 
 def preset_clicked(name: str) -> None:

@@ -106,12 +106,17 @@ def mosaic(tiles: np.ndarray, labels: list[str], title: str = "", wrap: int = 8,
 
 
 def channel_grid(stack: np.ndarray, per_channel: bool, title: str,
-                 labels: list[str] | None = None, wrap: int = 8, max_side: int = 160) -> go.Figure:
-    """All channels of a (C, H, W) stack in one figure, grey scale, shared or per-channel.
+                 labels: list[str] | None = None, wrap: int = 8, max_side: int = 160,
+                 symmetric: bool = False) -> go.Figure:
+    """All channels of a (C, H, W) stack in one figure, grey scale, shared or per-channel
+    (``symmetric``: each channel from -max|v| to +max|v|, so 0 is mid-grey).
     Tiles are shown ~160 px wide, so larger maps are subsampled to that first."""
     step = max(1, -(-max(stack.shape[1:]) // max_side))
     stack = stack[:, ::step, ::step].astype(np.float32)
-    if per_channel:
+    if symmetric:
+        low = -np.abs(stack).max(axis=(1, 2), keepdims=True)
+        span = -2 * low
+    elif per_channel:
         low = stack.min(axis=(1, 2), keepdims=True)
         span = stack.max(axis=(1, 2), keepdims=True) - low
     else:

@@ -97,3 +97,17 @@ def test_code_snippets_use_translated_parameters():
 def test_non_finite_values_are_counted_for_the_page():
     clean, bad = figures.finite(np.array([1.0, np.nan, np.inf, -np.inf]))
     assert bad == 3 and np.isfinite(clean).all()
+
+
+def test_symmetric_grid_puts_zero_at_mid_grey():
+    import base64
+    import io
+
+    from PIL import Image
+    stack = np.zeros((2, 4, 4), dtype=np.float32)
+    stack[0, 0, 0], stack[1, 0, 0] = 1.0, -3.0
+    fig = figures.channel_grid(stack, True, "", symmetric=True)
+    png = base64.b64decode(fig.data[0].source.split(",")[1])
+    tiles = np.asarray(Image.open(io.BytesIO(png)))
+    assert tiles[1, 1] in (127, 128) and tiles[0, 0] == 255  # zero mid-grey, max white
+    assert tiles[0, 8] == 0  # channel 1's -3 is black (tiles are 4 px plus a 4 px gap)
