@@ -80,7 +80,7 @@ def test_only_the_open_tab_is_computed():
     at = explorer(tab="All channels")
     no_exceptions(at)
     assert len(at.dataframe) == 0  # the statistics tab is closed: its table is not built
-    assert len(at.get("plotly_chart")) == 2  # the five panels and the all-channels mosaic
+    assert len(at.get("plotly_chart")) == 3  # kernels, the five panels, the all-channels mosaic
     at = explorer(tab="Export")
     assert any("torch.nn.LocalResponseNorm(size=5, alpha=10.0" in c.value for c in at.code)
     assert any("depth_radius=2" in c.value for c in at.code)  # n=5 -> TensorFlow's radius 2
