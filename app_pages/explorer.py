@@ -87,14 +87,14 @@ right.selectbox("Convention", conventions_for(mode), key=K + "convention",
                 format_func=controls.convention_label)
 # Values the new mode, convention or channel count does not allow are repaired before
 # their sliders are drawn.
-repaired, notices = controls.repair(ui.current_state())
+repaired, notices = controls.repair(ui.current_state(), channel_count=C)
 ui.set_state(repaired, only=("n", "k", "alpha", "beta", "channel", "row", "col"))
 for notice in notices:
     st.info(notice)
 
 
 @st.fragment
-def lrn_panel(feats: np.ndarray, image: np.ndarray) -> None:
+def lrn_panel(feats: np.ndarray) -> None:
     """Everything the sliders move: reruns alone when one of its controls changes."""
     C, H, W = feats.shape
     state = ui.current_state()
@@ -128,8 +128,7 @@ def lrn_panel(feats: np.ndarray, image: np.ndarray) -> None:
 
     # --- one channel, every quantity -----------------------------------------------------------
     st.subheader("One channel, step by step")
-    channel = st.slider("Channel", 0, C - 1, key=K + "channel",
-                        help=describe_channel(state.channel, C) if C in BANKS and C > 3 else None)
+    channel = st.slider("Channel", 0, C - 1, key=K + "channel") if C > 1 else 0
     if C in BANKS and C > 3:
         st.caption(f"Channel {channel}: {describe_channel(channel, C)}")
     st.plotly_chart(figures.panels_row({p: maps[p][channel] for p in figures.PANELS}), config=PLOT)
@@ -206,4 +205,4 @@ def lrn_panel(feats: np.ndarray, image: np.ndarray) -> None:
     ui.save_to_url(ui.current_state())
 
 
-lrn_panel(feats, image)
+lrn_panel(feats)

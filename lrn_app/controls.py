@@ -90,8 +90,9 @@ def _clamp(value, low, high):
     return min(max(value, low), high)
 
 
-def _repair(state: Explorer, notices: list[str]) -> Explorer:
-    """Make the settings consistent with each other, noting what had to change."""
+def _repair(state: Explorer, notices: list[str], channel_count: int | None = None) -> Explorer:
+    """Make the settings consistent with each other, noting what had to change.
+    ``channel_count``: the feature maps' channels, when known (RGB of a grey image: 1)."""
     s = state
     if s.mode not in ("across", "within"):
         notices.append(f"mode {s.mode!r} is unknown; using 'across'.")
@@ -104,7 +105,9 @@ def _repair(state: Explorer, notices: list[str]) -> Explorer:
     if channels != s.channels:
         notices.append(f"the filter bank has {', '.join(map(str, BANKS))} channels; using 16.")
     lim = limits(s.convention, s.mode, channels)
-    channel = _clamp(s.channel, 0, channels - 1 if s.source == "gabor" else 2)
+    if channel_count is None:
+        channel_count = channels if s.source == "gabor" else 3
+    channel = _clamp(s.channel, 0, channel_count - 1)
     n = _clamp(s.n, lim.n_min, lim.n_max)
     if lim.n_step == 2 and n % 2 == 0:
         n = n + 1 if n + 1 <= lim.n_max else n - 1
@@ -127,9 +130,9 @@ def _repair(state: Explorer, notices: list[str]) -> Explorer:
                    side=_clamp(s.side, *SIDE_RANGE))
 
 
-def repair(state: Explorer) -> tuple[Explorer, list[str]]:
+def repair(state: Explorer, channel_count: int | None = None) -> tuple[Explorer, list[str]]:
     notices: list[str] = []
-    return _repair(state, notices), notices
+    return _repair(state, notices, channel_count), notices
 
 
 _CHOICES = {"sample": tuple(SAMPLES) + (UPLOAD,), "source": tuple(SOURCES),

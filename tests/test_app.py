@@ -148,6 +148,14 @@ def _png(width: int, height: int, mode: str = "RGB") -> bytes:
     return buffer.getvalue()
 
 
+def test_raw_channels_of_a_grey_image_are_one_channel():
+    at = explorer({"sample": "camera", "source": "rgb", "channel": "2"})
+    no_exceptions(at)
+    assert len(output_means(at)) == 1
+    at.radio(key="x_mode").set_value("within").run()
+    no_exceptions(at)
+
+
 def test_an_uploaded_image_is_used():
     at = explorer()
     at.selectbox(key="x_sample").set_value("upload").run()
