@@ -167,3 +167,15 @@ def test_an_uploaded_image_is_used():
     no_exceptions(at)
     assert any("broken.png: not an image" in e.value for e in at.error)
     assert any("of 30 x 90 pixels" in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("query", [
+    {"convention": "tensorflow", "n": "0", "k": "0", "alpha": "0", "beta": "0"},
+    {"convention": "cudnn", "mode": "within", "n": "999", "k": "10", "alpha": "10000", "beta": "2"},
+    {"convention": "alexnet", "k": "0", "alpha": "10000", "beta": "2", "sample": "checkerboard"},
+    {"side": "99999", "channels": "96", "n": "999", "tab": "Channel order", "shuffle": "1"},
+    {"sample": "upload", "tab": "Export", "mode": "within", "convention": "onednn", "n": "4"},
+    {"source": "rgb", "sample": "spot", "mode": "within", "n": "31", "tab": "Pixel inspector"},
+])
+def test_extreme_settings_render_without_errors(query):
+    no_exceptions(explorer(query))
