@@ -108,12 +108,17 @@ def lrn_panel(feats: np.ndarray) -> None:
     beta = top[3].slider("β", lim.beta_min, controls.BETA_MAX, step=0.01, key=K + "beta")
     state = ui.current_state()
 
+    try:  # the sliders can reach settings no library computes (k = 0 with alpha = 0)
+        w = resolve(n, alpha, beta, k, mode=mode, convention=convention)
+    except ValueError as err:
+        st.warning(f"These settings cannot be computed: {err}. Move k or α away from 0.")
+        ui.save_to_url(state)
+        return
     started = time.perf_counter()
     result = ui.on_torch_thread(explore.run_lrn, feats, state, ui.device())
-    w = resolve(n, alpha, beta, k, mode=mode, convention=convention)
     window = (f"c-{w.before} .. c+{w.after}" if mode == "across"
               else f"{w.taps} x {w.taps} pixels around (r, s)")
-    st.latex(rf"y = \frac{{x}}{{\left({k:g} + {w.a:.4g}\cdot S\right)^{{{beta:g}}}}}"
+    st.latex(rf"y = \frac{{x}}{{\left({w.k:g} + {w.a:.4g}\cdot S\right)^{{{beta:g}}}}}"
              rf"\qquad S = \sum_{{\text{{{window}}}}} x^2 \qquad a = {w.a:.4g}")
     if w.k != k:
         st.info(f"Caffe's CPU engine ignores k within a channel and uses 1 (you set k = {k:g}).")

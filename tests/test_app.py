@@ -148,6 +148,20 @@ def _png(width: int, height: int, mode: str = "RGB") -> bytes:
     return buffer.getvalue()
 
 
+def test_sliders_reaching_k_and_alpha_zero_get_a_message():
+    at = explorer()
+    at.select_slider(key="x_alpha").set_value(0.0).run()
+    at.slider(key="x_k").set_value(0.0).run()
+    no_exceptions(at)
+    # AppTest reruns the whole page, whose repair resets k (a browser reruns only the
+    # sliders' fragment, which says it cannot compute): either way the user is told.
+    messages = [m.value for m in list(at.warning) + list(at.info)]
+    assert any("cannot be computed" in m or "divides by zero" in m for m in messages), messages
+    at.slider(key="x_k").set_value(0.5).run()  # and the page goes on
+    no_exceptions(at)
+    assert len(output_means(at)) == 16
+
+
 def test_raw_channels_of_a_grey_image_are_one_channel():
     at = explorer({"sample": "camera", "source": "rgb", "channel": "2"})
     no_exceptions(at)

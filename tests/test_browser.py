@@ -90,3 +90,17 @@ def test_presentation_mode_hides_the_explanations(server, page):
     assert page.get_by_text("The effect of α depends on the scale").count() == 0
     assert exception_boxes(page) == []
     shot(page, "explorer_presentation")
+
+
+def test_sliders_at_k_and_alpha_zero_give_a_message_not_an_error(server, page):
+    page.goto(f"{server}/explorer")
+    wait_for_app(page)
+    wait_for_charts(page, 2)
+    for label in ("α (log scale)", "k"):  # Home: the slider's first stop, 0
+        page.locator(f'input[type="range"][aria-label="{label}"]').focus()
+        page.keyboard.press("Home")
+        page.wait_for_timeout(500)
+        wait_for_app(page)
+    page.get_by_text("cannot be computed").wait_for(timeout=30_000)
+    assert exception_boxes(page) == []
+    shot(page, "explorer_k_alpha_zero")
