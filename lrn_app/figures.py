@@ -24,10 +24,10 @@ def finite(array: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def _downsample(z: np.ndarray, max_side: int) -> np.ndarray:
-    """Every k-th pixel so that the long side is at most max_side (a figure ~300 px wide
-    shows no more, and the browser receives a tenth of the data)."""
-    step = max(1, -(-max(z.shape) // max_side))
-    return z[::step, ::step]
+    """Every k-th pixel of the last two axes so that their long side is at most max_side
+    (a panel a few hundred pixels wide shows no more, and the browser gets far less data)."""
+    step = max(1, -(-max(z.shape[-2:]) // max_side))
+    return z[..., ::step, ::step]
 
 
 @functools.lru_cache(maxsize=8)
@@ -111,8 +111,7 @@ def channel_grid(stack: np.ndarray, per_channel: bool, title: str,
     """All channels of a (C, H, W) stack in one figure, grey scale, shared or per-channel
     (``symmetric``: each channel from -max|v| to +max|v|, so 0 is mid-grey).
     Tiles are shown ~160 px wide, so larger maps are subsampled to that first."""
-    step = max(1, -(-max(stack.shape[1:]) // max_side))
-    stack = stack[:, ::step, ::step].astype(np.float32)
+    stack = _downsample(stack, max_side).astype(np.float32)
     if symmetric:
         low = -np.abs(stack).max(axis=(1, 2), keepdims=True)
         span = -2 * low
