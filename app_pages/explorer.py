@@ -136,7 +136,8 @@ def lrn_panel(feats: np.ndarray) -> None:
     channel = st.slider("Channel", 0, C - 1, key=K + "channel") if C > 1 else 0
     if C in BANKS and C > 3:
         st.caption(f"Channel {channel}: {describe_channel(channel, C)}")
-    st.plotly_chart(figures.panels_row({p: maps[p][channel] for p in figures.PANELS}), config=PLOT)
+    st.plotly_chart(figures.panels_row({p: maps[p][channel] for p in figures.PANELS}), config=PLOT,
+                    key="one_channel_panels")  # the key also names it for the browser scripts
     ui.explain("Bright input with bright neighbours gives a large `S`, a large denominator and "
                "a small gain: **strong responses are damped most where their neighbourhood is "
                "strong too**.")

@@ -12,51 +12,39 @@ percentile, and the server compute the page reported for the same moves.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import time
 
 import numpy as np
 
-from benchmarks.browser import app_server, browser_page, unavailable, wait_for_app
+from benchmarks.browser import (app_server, browser_page, next_frame, open_page, panel_update,
+                                slider, unavailable, wait_for_panel_update)
 
-CAPTION = '[data-testid="stCaptionContainer"]:has-text("server compute")'
-
-
-def update_number(page) -> tuple[int, float]:
-    text = page.locator(CAPTION).last.inner_text()
-    match = re.search(r"server compute (\d+) ms .* update (\d+)", text)
-    return int(match.group(2)), float(match.group(1))
-
-
-OUTPUT_PANEL = """() => { const img = document.querySelectorAll('.js-plotly-plot')[0]
+# The 'output y' image of the one-channel panels; its data URI changes when it is redrawn.
+OUTPUT_PANEL = """() => { const img = document.querySelector('.st-key-one_channel_panels .js-plotly-plot')
                                  ?.querySelectorAll('image.image-layer, g.imagelayer image')[3];
                            return img ? img.getAttribute('href') || img.getAttribute('xlink:href') : null; }"""
 
 
-def measure(page, moves: int, slider_label: str = "α (log scale)") -> tuple[list[float], list[float]]:
-    # Streamlit's sliders are visually hidden range inputs labelled with the widget's label.
-    thumb = page.locator(f'input[type="range"][aria-label="{slider_label}"]')
-    latencies, server, figure = [], [], []
+def measure(page, moves: int, slider_label: str = "α (log scale)"):
+    """Per move: seconds to the redrawn output figure, to the whole panel, and the server's ms."""
+    thumb = slider(page, slider_label)
+    figure, latencies, server = [], [], []
     for i in range(moves):
-        before, _ = update_number(page)
+        before, _ = panel_update(page)
         old_panel = page.evaluate(OUTPUT_PANEL)
         thumb.focus()
         key = "ArrowRight" if (i // 5) % 2 == 0 else "ArrowLeft"
         start = time.perf_counter()
         page.keyboard.press(key)
-        page.wait_for_function(f"() => ({OUTPUT_PANEL})() !== {old_panel!r}".replace("None", "null"),
+        page.wait_for_function(f"old => ({OUTPUT_PANEL})() !== old", arg=old_panel,
                                polling="raf", timeout=30_000)
-        page.evaluate("() => new Promise(r => requestAnimationFrame(() => r()))")
+        next_frame(page)
         figure.append(time.perf_counter() - start)
-        page.wait_for_function(
-            f"""() => {{ const c = [...document.querySelectorAll('{'[data-testid="stCaptionContainer"]'}')]
-                   .map(e => e.innerText).filter(t => t.includes('server compute'));
-                   const m = c.length && c[c.length - 1].match(/update (\\d+)/);
-                   return m && Number(m[1]) > {before}; }}""", polling="raf", timeout=30_000)
-        page.evaluate("() => new Promise(r => requestAnimationFrame(() => r()))")
+        wait_for_panel_update(page, before)
+        next_frame(page)
         latencies.append(time.perf_counter() - start)
-        server.append(update_number(page)[1])
+        server.append(panel_update(page)[1])
     return figure, latencies, server
 
 
@@ -68,9 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     if reason:
         raise SystemExit(f"cannot run: {reason}")
     with app_server() as url, browser_page() as page:
-        page.goto(f"{url}/explorer")
-        wait_for_app(page)
-        page.wait_for_selector(CAPTION, timeout=60_000)
+        open_page(page, f"{url}/explorer", charts=2)
         measure(page, 2)  # warm-up
         figure, latencies, server = measure(page, args.moves)
     ms = np.array(figure) * 1e3

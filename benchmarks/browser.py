@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -96,5 +97,47 @@ def wait_for_app(page, timeout: float = 60_000) -> None:
     page.wait_for_timeout(300)
 
 
+def open_page(page, url: str, charts: int = 0) -> None:
+    """Go to ``url`` and wait until the app has run and drawn at least ``charts`` figures."""
+    page.goto(url)
+    wait_for_app(page)
+    if charts:
+        page.wait_for_function(
+            f"() => document.querySelectorAll('.js-plotly-plot').length >= {charts}", timeout=60_000)
+        page.wait_for_timeout(800)
+
+
 def exception_boxes(page) -> list[str]:
     return [e.inner_text() for e in page.query_selector_all('[data-testid="stException"]')]
+
+
+def slider(page, label: str):
+    """A Streamlit slider: a visually hidden range input labelled with the widget's label."""
+    return page.locator(f'input[type="range"][aria-label="{label}"]')
+
+
+# The Explorer's last caption reads "server compute N ms on DEVICE · update M"; M grows by
+# one each time the sliders' panel has been redrawn.
+_PANEL_CAPTION = '[data-testid="stCaptionContainer"]:has-text("server compute")'
+
+
+def panel_update(page) -> tuple[int, float]:
+    """The panel's update number and the server compute (ms) it reported."""
+    page.wait_for_selector(_PANEL_CAPTION, timeout=60_000)
+    text = page.locator(_PANEL_CAPTION).last.inner_text()
+    match = re.search(r"server compute (\d+) ms .* update (\d+)", text)
+    return int(match.group(2)), float(match.group(1))
+
+
+def wait_for_panel_update(page, after: int, timeout: float = 30_000) -> None:
+    """Until the panel's update number exceeds ``after``."""
+    page.wait_for_function(
+        """after => [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
+                     .map(e => e.innerText).filter(t => t.includes('server compute'))
+                     .some(t => Number((t.match(/update (\\d+)/) || [0, 0])[1]) > after)""",
+        arg=after, polling="raf", timeout=timeout)
+
+
+def next_frame(page) -> None:
+    """Until the browser has painted the next frame."""
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => r()))")

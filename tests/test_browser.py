@@ -4,13 +4,13 @@ Screenshots go to artifacts/screenshots/ (look at them). Skipped, with the reaso
 shown, where Chromium or Playwright is missing; .ci/run installs both.
 """
 
-import re
 from pathlib import Path
 
 import pytest
 
-from benchmarks.browser import (ROOT, app_server, browser_page, exception_boxes, unavailable,
-                                wait_for_app)
+from benchmarks.browser import (ROOT, app_server, browser_page, exception_boxes, open_page,
+                                panel_update, slider, unavailable, wait_for_app,
+                                wait_for_panel_update)
 
 pytestmark = pytest.mark.skipif(bool(unavailable()), reason=unavailable() or "")
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -35,16 +35,8 @@ def shot(page, name: str) -> Path:
     return path
 
 
-def wait_for_charts(page, count: int) -> None:
-    page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length >= {count}",
-                           timeout=60_000)
-    page.wait_for_timeout(800)
-
-
 def test_home_page(server, page):
-    page.goto(server)
-    wait_for_app(page)
-    wait_for_charts(page, 1)
+    open_page(page, server, charts=1)
     assert exception_boxes(page) == []
     assert page.get_by_role("heading", name="LRN Explorer").count() == 1
     assert page.get_by_text("Compute device:").count() == 1  # the frame's sidebar
@@ -52,21 +44,16 @@ def test_home_page(server, page):
 
 
 def test_explorer_slider_move_redraws_without_errors(server, page):
-    page.goto(f"{server}/explorer")  # a bookmarked link keeps the app's frame and sidebar
-    wait_for_app(page)
-    wait_for_charts(page, 2)
+    open_page(page, f"{server}/explorer", charts=2)  # a bookmark keeps the frame and sidebar
     assert page.get_by_text("Compute device:").count() == 1
     assert exception_boxes(page) == []
     shot(page, "explorer")
 
-    caption = page.locator('[data-testid="stCaptionContainer"]:has-text("server compute")').last
-    before = int(re.search(r"update (\d+)", caption.inner_text()).group(1))
-    page.locator('input[type="range"][aria-label="α (log scale)"]').focus()
+    before, _ = panel_update(page)
+    slider(page, "α (log scale)").focus()
     for _ in range(4):
         page.keyboard.press("ArrowRight")
-    page.wait_for_function(
-        f"() => [...document.querySelectorAll('[data-testid=stCaptionContainer]')].some("
-        f"e => (e.innerText.match(/update (\\d+)/) || [0, 0])[1] > {before})", timeout=30_000)
+    wait_for_panel_update(page, before)
     wait_for_app(page)
     assert "alpha=" in page.url  # the address follows the controls
     assert exception_boxes(page) == []
@@ -74,9 +61,8 @@ def test_explorer_slider_move_redraws_without_errors(server, page):
 
 
 def test_explorer_tabs_and_a_hand_edited_url(server, page):
-    page.goto(f"{server}/explorer?n=banana&convention=caffe&mode=within&tab=Pixel+inspector")
-    wait_for_app(page)
-    wait_for_charts(page, 2)
+    open_page(page, f"{server}/explorer?n=banana&convention=caffe&mode=within&tab=Pixel+inspector",
+              charts=2)
     assert exception_boxes(page) == []
     assert page.get_by_text("n='banana' is not valid").count() == 1
     assert page.get_by_text("S = Σ x²").count() == 1  # the pixel inspector's arithmetic
@@ -84,23 +70,28 @@ def test_explorer_tabs_and_a_hand_edited_url(server, page):
 
 
 def test_presentation_mode_hides_the_explanations(server, page):
-    page.goto(f"{server}/explorer?present=1")
-    wait_for_app(page)
-    wait_for_charts(page, 2)
+    open_page(page, f"{server}/explorer?present=1", charts=2)
     assert page.get_by_text("The effect of α depends on the scale").count() == 0
     assert exception_boxes(page) == []
     shot(page, "explorer_presentation")
 
 
 def test_sliders_at_k_and_alpha_zero_give_a_message_not_an_error(server, page):
-    page.goto(f"{server}/explorer")
-    wait_for_app(page)
-    wait_for_charts(page, 2)
+    open_page(page, f"{server}/explorer", charts=2)
     for label in ("α (log scale)", "k"):  # Home: the slider's first stop, 0
-        page.locator(f'input[type="range"][aria-label="{label}"]').focus()
+        slider(page, label).focus()
         page.keyboard.press("Home")
         page.wait_for_timeout(500)
         wait_for_app(page)
     page.get_by_text("cannot be computed").wait_for(timeout=30_000)
     assert exception_boxes(page) == []
     shot(page, "explorer_k_alpha_zero")
+
+
+def test_latency_script_can_measure_the_current_page(server, page):
+    # benchmarks/app_latency.py must keep finding the figure it times (no speed is asserted).
+    from benchmarks.app_latency import measure
+    open_page(page, f"{server}/explorer", charts=2)
+    figure, whole, reported = measure(page, 2)
+    assert len(figure) == len(whole) == len(reported) == 2
+    assert all(0 < f <= w for f, w in zip(figure, whole))
