@@ -18,7 +18,6 @@ FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF", "MPO")  # MPO: phone JPE
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "gif"]
 # Refused before decoding: a few KB of PNG can claim gigapixels (a decompression bomb).
 MAX_PIXELS = 50_000_000
-MAX_SIDE_LIMIT = 1024  # the largest working size the app offers
 
 
 class ImageError(ValueError):

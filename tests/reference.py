@@ -7,7 +7,6 @@ lrn_core's shifted adds or prefix sums. Autograd through it gives the
 reference gradient.
 """
 
-import torch
 import torch.nn.functional as F
 
 # size -> (taps below the centre, taps above it), as the note states them.
