@@ -12,10 +12,11 @@ from lrn_app.presets import PRESETS, apply_preset
 from lrn_app.samples import DEFAULT_SAMPLE, SAMPLES
 from lrn_core import conventions_for, resolve
 
-K = ui.PREFIX
+K = "x_"  # this page's widget keys: x_<field of controls.Explorer>
+page = ui.PageState(controls.Explorer, K)
 PLOT = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
-for notice in ui.init_state():
+for notice in page.start():
     st.warning(f"Address: {notice}")
 
 st.title("LRN Explorer")
@@ -66,8 +67,8 @@ with st.container(border=True):
 
 
 def preset_clicked(name: str) -> None:
-    new, message = apply_preset(ui.current_state(), name)
-    ui.set_state(new)
+    new, message = apply_preset(page.get(), name)
+    page.set(new)
     st.session_state["preset_message"] = message
 
 
@@ -87,8 +88,8 @@ right.selectbox("Convention", conventions_for(mode), key=K + "convention",
                 format_func=controls.convention_label)
 # Values the new mode, convention or channel count does not allow are repaired before
 # their sliders are drawn.
-repaired, notices = controls.repair(ui.current_state(), channel_count=C)
-ui.set_state(repaired, only=("n", "k", "alpha", "beta", "channel", "row", "col"))
+repaired, notices = controls.repair(page.get(), channel_count=C)
+page.set(repaired, only=("n", "k", "alpha", "beta", "channel", "row", "col"))
 for notice in notices:
     st.info(notice)
 
@@ -97,7 +98,7 @@ for notice in notices:
 def lrn_panel(feats: np.ndarray) -> None:
     """Everything the sliders move: reruns alone when one of its controls changes."""
     C, H, W = feats.shape
-    state = ui.current_state()
+    state = page.get()
     mode, convention = state.mode, state.convention
     lim = controls.limits(convention, mode, C)
     top = st.columns(4)
@@ -106,13 +107,13 @@ def lrn_panel(feats: np.ndarray) -> None:
     alpha = top[2].select_slider("α (log scale)", options=controls.alpha_choices(state.alpha),
                                  key=K + "alpha", format_func=lambda v: f"{v:.3g}")
     beta = top[3].slider("β", lim.beta_min, controls.BETA_MAX, step=0.01, key=K + "beta")
-    state = ui.current_state()
+    state = page.get()
 
     try:  # the sliders can reach settings no library computes (k = 0 with alpha = 0)
         w = resolve(n, alpha, beta, k, mode=mode, convention=convention)
     except ValueError as err:
         st.warning(f"These settings cannot be computed: {err}. Move k or α away from 0.")
-        ui.save_to_url(state)
+        page.save()
         return
     started = time.perf_counter()
     result = ui.on_torch_thread(explore.run_lrn, feats, state, ui.device())
@@ -208,7 +209,7 @@ def lrn_panel(feats: np.ndarray) -> None:
     st.caption(f"server compute {1000 * (time.perf_counter() - started):.0f} ms on {ui.device()} "
                f"· update {st.session_state['lrn_runs']}", help="time from the controls to the "
                "last figure of this panel; the update number lets a test see that it redrew")
-    ui.save_to_url(ui.current_state())
+    page.save()
 
 
 lrn_panel(feats)

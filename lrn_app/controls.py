@@ -90,9 +90,10 @@ def _clamp(value, low, high):
     return min(max(value, low), high)
 
 
-def _repair(state: Explorer, notices: list[str], channel_count: int | None = None) -> Explorer:
-    """Make the settings consistent with each other, noting what had to change.
-    ``channel_count``: the feature maps' channels, when known (RGB of a grey image: 1)."""
+def _repair(state, notices: list[str], channel_count: int | None = None):
+    """Make a page's LRN settings consistent with each other, noting what had to change.
+    ``channel_count``: the feature maps' channels, when known (RGB of a grey image: 1).
+    Fields a page lacks (channel, side, ...) are skipped; its own ``repair_page`` runs last."""
     s = state
     if s.mode not in ("across", "within"):
         notices.append(f"mode {s.mode!r} is unknown; using 'across'.")
@@ -101,13 +102,11 @@ def _repair(state: Explorer, notices: list[str], channel_count: int | None = Non
         fallback = conventions_for(s.mode)[0]
         notices.append(f"{s.convention} has no {s.mode}-channel LRN; using {fallback}.")
         s = replace(s, convention=fallback)
-    channels = s.channels if s.channels in BANKS else 16
-    if channels != s.channels:
+    channels = getattr(s, "channels", 16)
+    if channels not in BANKS:
         notices.append(f"the filter bank has {', '.join(map(str, BANKS))} channels; using 16.")
+        channels = 16
     lim = limits(s.convention, s.mode, channels)
-    if channel_count is None:
-        channel_count = channels if s.source == "gabor" else 3
-    channel = _clamp(s.channel, 0, channel_count - 1)
     n = _clamp(s.n, lim.n_min, lim.n_max)
     if lim.n_step == 2 and n % 2 == 0:
         n = n + 1 if n + 1 <= lim.n_max else n - 1
@@ -126,12 +125,23 @@ def _repair(state: Explorer, notices: list[str], channel_count: int | None = Non
     if k == 0 and alpha == 0 and beta > 0:
         notices.append("k = 0 with alpha = 0 divides by zero everywhere; using k = 1.")
         k = 1.0
-    return replace(s, n=n, k=k, beta=beta, alpha=alpha, channels=channels, channel=channel,
-                   side=_clamp(s.side, *SIDE_RANGE))
+    s = replace(s, n=n, k=k, beta=beta, alpha=alpha)
+    if hasattr(s, "channels"):
+        s = replace(s, channels=channels)
+    if hasattr(s, "side"):
+        s = replace(s, side=_clamp(s.side, *SIDE_RANGE))
+    if hasattr(s, "channel"):
+        if channel_count is None:
+            channel_count = channels if getattr(s, "source", "gabor") == "gabor" else 3
+        s = replace(s, channel=_clamp(s.channel, 0, channel_count - 1))
+    page_repair = getattr(type(s), "repair_page", None)
+    return page_repair(s, notices) if page_repair else s
 
 
-def repair(state: Explorer, channel_count: int | None = None) -> tuple[Explorer, list[str]]:
-    notices: list[str] = []
+def repair(state, channel_count: int | None = None, notices: list[str] | None = None) -> tuple:
+    """``state`` made consistent, and the notices saying what changed (appended to
+    ``notices`` when given)."""
+    notices = [] if notices is None else notices
     return _repair(state, notices, channel_count), notices
 
 
@@ -141,48 +151,68 @@ _CHOICES = {"sample": tuple(SAMPLES) + (UPLOAD,), "source": tuple(SOURCES),
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
-def parse(query: dict[str, str]) -> tuple[Explorer, list[str]]:
-    """Read the Explorer's settings from URL parameters; return them and the repairs made."""
-    defaults = Explorer()
+def _parse_value(raw: str, default, options: tuple | None):
+    """One URL value as the type of ``default``; ValueError when it is not one."""
+    kind = type(default)
+    if kind is bool:
+        if raw.lower() not in _TRUE + _FALSE:
+            raise ValueError
+        return raw.lower() in _TRUE
+    if kind is int:
+        return int(raw)
+    if kind is float:
+        value = float(raw)
+        if not math.isfinite(value):
+            raise ValueError
+        return value
+    if kind is tuple:  # a list of names, comma-separated; unknown names are left out
+        return tuple(item for item in raw.split(",") if item)
+    if options is not None and raw not in options:
+        raise ValueError
+    return raw
+
+
+def parse(query: dict[str, str], page: type = Explorer) -> tuple:
+    """Read a page's settings from URL parameters; return them and the repairs made.
+
+    ``page`` is the page's dataclass of controls (Explorer, or one in lrn_app.pages_state)
+    with a ``CHOICES`` table of allowed names; its ``repair`` hook makes them consistent.
+    """
+    defaults = page()
+    choices = getattr(page, "CHOICES", _CHOICES)
     values, notices = {}, []
-    known = {f.name: f for f in fields(Explorer)}
+    known = {f.name for f in fields(page)}
     for key, raw in query.items():
         if key not in known:
             notices.append(f"ignored the unknown URL parameter {key!r}.")
             continue
         raw = raw[-1] if isinstance(raw, list) else raw
-        kind = type(getattr(defaults, key))
         try:
-            if kind is bool:
-                if raw.lower() not in _TRUE + _FALSE:
-                    raise ValueError
-                value = raw.lower() in _TRUE
-            elif kind is int:
-                value = int(raw)
-            elif kind is float:
-                value = float(raw)
-                if not math.isfinite(value):
-                    raise ValueError
-            else:
-                value = raw
-                if key in _CHOICES and value not in _CHOICES[key]:
-                    raise ValueError
+            value = _parse_value(raw, getattr(defaults, key), choices.get(key))
         except (ValueError, AttributeError):
             notices.append(f"URL parameter {key}={raw!r} is not valid; using {getattr(defaults, key)!r}.")
             continue
+        if isinstance(value, tuple) and key in choices:
+            unknown = [item for item in value if item not in choices[key]]
+            if unknown:
+                notices.append(f"URL parameter {key}: left out {', '.join(map(repr, unknown))} "
+                               "(not a known name; uploads are not kept in the address).")
+                value = tuple(item for item in value if item in choices[key])
         values[key] = value
     state = replace(defaults, **values)
-    return _repair(state, notices), notices
+    return repair(state, notices=notices)[0], notices
 
 
-def to_query(state: Explorer) -> dict[str, str]:
+def to_query(state) -> dict[str, str]:
     """The URL parameters that restore ``state`` (only those that differ from the defaults)."""
-    defaults = asdict(Explorer())
+    defaults = asdict(type(state)())
     out = {}
     for key, value in asdict(state).items():
         if value != defaults[key]:
             if isinstance(value, bool):
                 out[key] = "1" if value else "0"
+            elif isinstance(value, tuple):
+                out[key] = ",".join(value)
             else:
                 out[key] = repr(value) if isinstance(value, float) else str(value)  # exact
     return out

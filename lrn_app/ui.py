@@ -14,8 +14,6 @@ from .features import feature_maps
 from .images import ImageError, decode_image
 from .samples import load_sample
 
-PREFIX = "x_"  # session-state keys of the Explorer's widgets: x_<field>
-
 # Streamlit runs every rerun in a fresh thread, and torch's OpenMP pool and glibc's
 # malloc arena are per thread: each rerun would start them cold (12 ms became 31 ms for
 # one LRN pass). Torch work therefore runs on these long-lived threads, one per core,
@@ -64,36 +62,49 @@ def features(image_key: str, _image: np.ndarray, source: str, channels: int) -> 
     return on_torch_thread(feature_maps, _image, source, channels)
 
 
-def init_state() -> list[str]:
-    """On a session's first run, fill the widgets' state from the URL; return the repairs."""
-    if st.session_state.get("x__ready"):
-        return []
-    state, notices = controls.parse(st.query_params.to_dict())
-    for key, value in asdict(state).items():
-        st.session_state[PREFIX + key] = value
-    st.session_state["x__ready"] = True
-    return notices
+class PageState:
+    """One page's controls, kept in session state under ``prefix + field`` (the widgets' keys).
 
+    The page's first run in a session reads them from the URL. Streamlit drops the state
+    of any widget a run does not draw (a closed tab, another page), so the last complete
+    state is also kept under ``prefix + "_saved"`` and the missing keys are restored from it.
+    """
 
-def current_state() -> controls.Explorer:
-    return controls.Explorer(**{f.name: st.session_state[PREFIX + f.name]
-                                for f in fields(controls.Explorer)})
+    def __init__(self, page: type, prefix: str):
+        self.page, self.prefix, self._saved = page, prefix, prefix + "_saved"
 
+    def start(self) -> list[str]:
+        """Fill in the widgets' state; return the repairs made to a hand-edited URL."""
+        saved, notices = st.session_state.get(self._saved), []
+        if saved is None:
+            saved, notices = controls.parse(st.query_params.to_dict(), self.page)
+            st.session_state[self._saved] = saved
+        for key, value in asdict(saved).items():
+            if self.prefix + key not in st.session_state:
+                st.session_state[self.prefix + key] = list(value) if isinstance(value, tuple) else value
+        return notices
 
-def set_state(state: controls.Explorer, only: tuple[str, ...] | None = None) -> None:
-    """Write values into the widgets' state; Streamlit allows it only for widgets not yet
-    drawn in this run, hence ``only``."""
-    for key, value in asdict(state).items():
-        if (only is None or key in only) and st.session_state.get(PREFIX + key) != value:
-            st.session_state[PREFIX + key] = value
+    def get(self):
+        values = {f.name: st.session_state[self.prefix + f.name] for f in fields(self.page)}
+        return self.page(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
+    def set(self, state, only: tuple[str, ...] | None = None) -> None:
+        """Write values into the widgets' state; Streamlit allows it only for widgets not yet
+        drawn in this run, hence ``only``."""
+        for key, value in asdict(state).items():
+            value = list(value) if isinstance(value, tuple) else value
+            if (only is None or key in only) and st.session_state.get(self.prefix + key) != value:
+                st.session_state[self.prefix + key] = value
 
-def save_to_url(state: controls.Explorer) -> None:
-    query = controls.to_query(state)
-    if presenting():
-        query["present"] = "1"
-    if st.query_params.to_dict() != query:
-        st.query_params.from_dict(query)
+    def save(self) -> None:
+        """Remember the state of this run and write it into the address."""
+        state = self.get()
+        st.session_state[self._saved] = state
+        query = controls.to_query(state)
+        if presenting():
+            query["present"] = "1"
+        if st.query_params.to_dict() != query:
+            st.query_params.from_dict(query)
 
 
 def load_uploads(files, side: int) -> dict[str, np.ndarray]:

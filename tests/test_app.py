@@ -140,6 +140,22 @@ def test_hand_edited_url_is_repaired_with_notices():
     assert at.slider(key="x_channel").value == 15
 
 
+def test_settings_survive_leaving_the_page_and_switching_tabs():
+    # Streamlit drops the state of widgets a run does not draw; the page must restore it.
+    at = explorer(tab="All channels")
+    at.slider(key="x_n").set_value(7).run()
+    at.radio(key="x_view").set_value("gain").run()
+    at.session_state["x_tab"] = "Statistics"
+    at.run().run()  # the view radio is not drawn: its state is dropped, then restored
+    no_exceptions(at)
+    at.switch_page("app_pages/home.py").run()
+    no_exceptions(at)
+    at.switch_page("app_pages/explorer.py").run()
+    no_exceptions(at)
+    assert at.slider(key="x_n").value == 7
+    assert at.query_params["n"] == "7" and at.query_params["view"] == "gain"
+
+
 def _png(width: int, height: int, mode: str = "RGB") -> bytes:
     image = Image.new(mode, (width, height))
     image.paste(Image.linear_gradient("L").resize((width, height)).convert(mode))
