@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from .conventions import ACROSS, Window, resolve
@@ -307,6 +308,28 @@ def lrn_backward(x: Tensor, grad_output: Tensor, size: int, alpha: float = 1e-4,
     with torch.no_grad():
         gx = _backward(_prepared(x), _prepared(grad_output).to(_compute_dtype(x)), w)
     return _like_input(gx, x)
+
+
+def lrn_reference(x: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0,
+                  *, mode: str = ACROSS, convention: str = "pytorch") -> Tensor:
+    """The definition written with torch primitives, as ``F.local_response_norm`` is:
+    differentiable by plain autograd, slower and hungrier than ``lrn``. For checking
+    ``lrn`` and ``lrn_backward`` against (the app's Gradients page does), not for use.
+
+    Where ``k = 0`` and a window is all zero it gives NaN (0 * inf), not ``lrn``'s 0.
+    """
+    _check_input(x)
+    w = resolve(size, alpha, beta, k, mode=mode, convention=convention)
+    x4 = _as_4d(x)
+    squares = x4 * x4
+    if w.mode == ACROSS:  # pad the channel axis, then average taps x 1 x 1 boxes
+        padded = F.pad(squares[:, None], (0, 0, 0, 0, w.before, w.after))
+        S = F.avg_pool3d(padded, (w.taps, 1, 1), stride=1)[:, 0] * w.taps
+    else:
+        padded = F.pad(squares, (w.before, w.after, w.before, w.after))
+        S = F.avg_pool2d(padded, w.taps, stride=1) * (w.taps * w.taps)
+    y = x4 * (w.k + w.a * S) ** -w.beta
+    return y.squeeze(0) if x.dim() == 3 else y
 
 
 class LRNFunction(torch.autograd.Function):

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from lrn_core import (CONVENTIONS, LocalResponseNorm, LRNFunction, conventions_for, lrn,
-                      lrn_backward, lrn_parts, resolve)
+                      lrn_backward, lrn_parts, lrn_reference, resolve)
 
 from reference import WITHIN_CONVENTIONS, reference_lrn
 
@@ -117,6 +117,22 @@ def test_backward_matches_autograd(case, device):
     (expected,) = torch.autograd.grad(ref, x, g)
     ours = lrn_backward(x.detach(), g, *args, mode=mode, convention=convention)
     torch.testing.assert_close(ours, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_core_reference_and_its_autograd_match_the_tests_transcription(case):
+    # lrn_reference is what the app's Gradients page compares the closed form with.
+    convention, mode, size = case
+    torch.manual_seed(4)
+    x = torch.randn(2, 6, 5, 4, dtype=torch.float64, requires_grad=True)
+    g = torch.randn_like(x)
+    args = (size, 1.7, 0.75, 1.2)
+    ours = lrn_reference(x, *args, mode=mode, convention=convention)
+    ref = reference_lrn(x, *args, mode, convention)
+    torch.testing.assert_close(ours, ref, rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(torch.autograd.grad(ours, x, g)[0], torch.autograd.grad(ref, x, g)[0],
+                               rtol=1e-10, atol=1e-12)
+    assert lrn_reference(x[0], *args, mode=mode, convention=convention).shape == x[0].shape
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
