@@ -6,11 +6,9 @@ import numpy as np
 import streamlit as st
 
 from lrn_app import controls, explore, figures, ui
-from lrn_app.features import BANKS, SOURCES, describe_channel, gabor_kernels
-from lrn_app.images import UPLOAD_TYPES
+from lrn_app.features import BANKS, describe_channel, gabor_kernels
 from lrn_app.presets import PRESETS, apply_preset
-from lrn_app.samples import DEFAULT_SAMPLE, SAMPLES
-from lrn_core import conventions_for, resolve
+from lrn_core import resolve
 
 K = "x_"  # this page's widget keys: x_<field of controls.Explorer>
 page = ui.PageState(controls.Explorer, K)
@@ -30,40 +28,15 @@ ui.explain(
 )
 
 # --- the image and its feature maps (a change here recomputes the features) ------------------
-with st.container(border=True):
-    left, mid, right, far = st.columns([2, 2, 2, 2])
-    sample = left.selectbox("Image", list(SAMPLES) + [controls.UPLOAD], key=K + "sample",
-                            format_func=lambda s: "Upload your own..." if s == controls.UPLOAD
-                            else f"{s}: {SAMPLES[s]}")
-    source = mid.selectbox("Feature maps", list(SOURCES), format_func=SOURCES.get, key=K + "source")
-    channels = right.select_slider("Filter-bank channels", options=list(BANKS), key=K + "channels",
-                                   disabled=source != "gabor")
-    side = far.slider("Working size (long side, px)", *controls.SIDE_RANGE, step=32, key=K + "side")
-    image_key = f"{sample}:{side}"
-    image = None
-    if sample == controls.UPLOAD:
-        files = st.file_uploader("PNG, JPEG, WebP, BMP, TIFF or GIF (first frame); several at once",
-                                 type=UPLOAD_TYPES, accept_multiple_files=True, key="uploads")
-        uploads = ui.load_uploads(files, side)
-        if uploads:
-            name = st.selectbox("Uploaded image", list(uploads), key="upload_choice")
-            image = uploads[name]
-            image_key = f"upload:{name}:{hash(image.tobytes())}:{side}"
-        else:
-            st.info(f"No image uploaded yet: showing the {DEFAULT_SAMPLE} meanwhile.")
-    if image is None:
-        image = ui.sample_image(sample if sample in SAMPLES else DEFAULT_SAMPLE, side)
-    feats = ui.features(image_key, image, source, channels)
-    C, H, W = feats.shape
-    ui.explain(f"{C} feature maps of {H} x {W} pixels"
-               + (": Gabor filters, channel order = scale, orientation, phase, so neighbouring "
-                  "channels are similar orientations." if source == "gabor" else "."))
-    if source == "gabor":
-        with st.expander("The filter bank's kernels"):
-            kernels = gabor_kernels(channels).numpy()
-            st.plotly_chart(figures.channel_grid(kernels, True, f"{channels} Gabor kernels "
-                                                 "(mid-grey = 0)", wrap=16, symmetric=True),
-                            config=PLOT)
+feats = ui.image_and_features(K)
+C, H, W = feats.shape
+state = page.get()
+if state.source == "gabor":
+    with st.expander("The filter bank's kernels"):
+        kernels = gabor_kernels(state.channels).numpy()
+        st.plotly_chart(figures.channel_grid(kernels, True, f"{state.channels} Gabor kernels "
+                                             "(mid-grey = 0)", wrap=16, symmetric=True),
+                        config=PLOT)
 
 
 def preset_clicked(name: str) -> None:
@@ -78,20 +51,7 @@ for col, name in zip(cols, PRESETS):
     col.button(name, on_click=preset_clicked, args=(name,), width="stretch")
 if "preset_message" in st.session_state:
     st.caption(st.session_state.pop("preset_message"))
-left, right = st.columns([1, 3])
-mode = left.radio("Mode", ["across", "within"], key=K + "mode", horizontal=True,
-                  help="across: neighbouring channels at one pixel; within: an n x n "
-                       "window of pixels in one channel")
-if st.session_state[K + "convention"] not in conventions_for(mode):
-    st.session_state[K + "convention"] = conventions_for(mode)[0]
-right.selectbox("Convention", conventions_for(mode), key=K + "convention",
-                format_func=controls.convention_label)
-# Values the new mode, convention or channel count does not allow are repaired before
-# their sliders are drawn.
-repaired, notices = controls.repair(page.get(), channel_count=C)
-page.set(repaired, only=("n", "k", "alpha", "beta", "channel", "row", "col"))
-for notice in notices:
-    st.info(notice)
+ui.mode_and_convention(page, C)
 
 
 @st.fragment
@@ -100,14 +60,9 @@ def lrn_panel(feats: np.ndarray) -> None:
     C, H, W = feats.shape
     state = page.get()
     mode, convention = state.mode, state.convention
-    lim = controls.limits(convention, mode, C)
-    top = st.columns(4)
-    n = top[0].slider(f"n ({lim.size_name})", lim.n_min, lim.n_max, step=lim.n_step, key=K + "n")
-    k = top[1].slider("k", lim.k_min, controls.K_MAX, step=0.01, key=K + "k")
-    alpha = top[2].select_slider("α (log scale)", options=controls.alpha_choices(state.alpha),
-                                 key=K + "alpha", format_func=lambda v: f"{v:.3g}")
-    beta = top[3].slider("β", lim.beta_min, controls.BETA_MAX, step=0.01, key=K + "beta")
+    ui.lrn_sliders(page, C)
     state = page.get()
+    n, k, alpha, beta = state.n, state.k, state.alpha, state.beta
 
     try:  # the sliders can reach settings no library computes (k = 0 with alpha = 0)
         w = resolve(n, alpha, beta, k, mode=mode, convention=convention)

@@ -9,10 +9,12 @@ import numpy as np
 import streamlit as st
 import torch
 
+from lrn_core import conventions_for
+
 from . import controls
-from .features import feature_maps
-from .images import ImageError, decode_image
-from .samples import load_sample
+from .features import BANKS, SOURCES, feature_maps
+from .images import UPLOAD_TYPES, ImageError, decode_image
+from .samples import DEFAULT_SAMPLE, SAMPLES, load_sample
 
 # Streamlit runs every rerun in a fresh thread, and torch's OpenMP pool and glibc's
 # malloc arena are per thread: each rerun would start them cold (12 ms became 31 ms for
@@ -107,12 +109,96 @@ class PageState:
             st.query_params.from_dict(query)
 
 
+UPLOADS_KEPT = 8  # per session: the raw files are at most 20 MB each (.streamlit/config.toml)
+
+
 def load_uploads(files, side: int) -> dict[str, np.ndarray]:
-    """Decode uploads; a bad file gets an error message and the others go on."""
-    images = {}
+    """Decode uploads; a bad file gets an error message and the others go on. The good
+    ones are remembered for this session, so every page can use them (the uploader's own
+    state is lost when its page is left)."""
+    kept = st.session_state.setdefault("upload_bytes", {})
     for file in files or []:
+        data = file.getvalue()
         try:
-            images[file.name] = uploaded_image(file.getvalue(), file.name, side)
+            uploaded_image(data, file.name, side)
         except ImageError as err:
             st.error(str(err))
-    return images
+            continue
+        kept.pop(file.name, None)
+        kept[file.name] = data  # newest last
+        while len(kept) > UPLOADS_KEPT:
+            kept.pop(next(iter(kept)))
+    return remembered_uploads(side)
+
+
+def remembered_uploads(side: int) -> dict[str, np.ndarray]:
+    """This session's good uploads, decoded at the working size."""
+    return {name: uploaded_image(data, name, side)
+            for name, data in st.session_state.get("upload_bytes", {}).items()}
+
+
+def image_and_features(K: str) -> np.ndarray:
+    """The image picker and the feature source (widget keys K + sample, source, channels,
+    side); returns the (C, H, W) feature maps."""
+    with st.container(border=True):
+        left, mid, right, far = st.columns(4)
+        sample = left.selectbox("Image", list(SAMPLES) + [controls.UPLOAD], key=K + "sample",
+                                format_func=lambda s: "Upload your own..." if s == controls.UPLOAD
+                                else f"{s}: {SAMPLES[s]}")
+        source = mid.selectbox("Feature maps", list(SOURCES), format_func=SOURCES.get,
+                               key=K + "source")
+        channels = right.select_slider("Filter-bank channels", options=list(BANKS),
+                                       key=K + "channels", disabled=source != "gabor")
+        side = far.slider("Working size (long side, px)", *controls.SIDE_RANGE, step=32,
+                          key=K + "side")
+        image_key, image = f"{sample}:{side}", None
+        if sample == controls.UPLOAD:
+            files = st.file_uploader("PNG, JPEG, WebP, BMP, TIFF or GIF (first frame); several "
+                                     "at once", type=UPLOAD_TYPES, accept_multiple_files=True,
+                                     key=K + "uploads")
+            uploads = load_uploads(files, side)
+            if uploads:
+                name = st.selectbox("Uploaded image", list(uploads), key=K + "upload_choice")
+                image = uploads[name]
+                image_key = f"upload:{name}:{hash(image.tobytes())}:{side}"
+            else:
+                st.info(f"No image uploaded yet: showing the {DEFAULT_SAMPLE} meanwhile.")
+        if image is None:
+            image = sample_image(sample if sample in SAMPLES else DEFAULT_SAMPLE, side)
+        feats = features(image_key, image, source, channels)
+        C, H, W = feats.shape
+        explain(f"{C} feature maps of {H} x {W} pixels"
+                + (": Gabor filters, channel order = scale, orientation, phase, so neighbouring "
+                   "channels are similar orientations." if source == "gabor" else "."))
+    return feats
+
+
+def mode_and_convention(page: PageState, channel_count: int) -> None:
+    """The mode and convention pickers; then values the new mode, convention or channel
+    count does not allow are repaired (with a notice) before their sliders are drawn."""
+    K = page.prefix
+    left, right = st.columns([1, 3])
+    mode = left.radio("Mode", ["across", "within"], key=K + "mode", horizontal=True,
+                      help="across: neighbouring channels at one pixel; within: an n x n "
+                           "window of pixels in one channel")
+    if st.session_state[K + "convention"] not in conventions_for(mode):
+        st.session_state[K + "convention"] = conventions_for(mode)[0]
+    right.selectbox("Convention", conventions_for(mode), key=K + "convention",
+                    format_func=controls.convention_label)
+    repaired, notices = controls.repair(page.get(), channel_count=channel_count)
+    page.set(repaired, only=("n", "k", "alpha", "beta", "channel", "row", "col"))
+    for notice in notices:
+        st.info(notice)
+
+
+def lrn_sliders(page: PageState, channel_count: int) -> None:
+    """n, k, alpha and beta, with the ranges and steps the current convention allows."""
+    K, state = page.prefix, page.get()
+    lim = controls.limits(state.convention, state.mode, channel_count)
+    top = st.columns(4)
+    top[0].slider(f"n ({lim.size_name})", lim.n_min, lim.n_max, step=lim.n_step, key=K + "n")
+    top[1].slider("k", lim.k_min, controls.K_MAX, step=0.01, key=K + "k")
+    top[2].select_slider("α (log scale)", options=controls.alpha_choices(state.alpha),
+                         key=K + "alpha", format_func=lambda v: f"{v:.3g}")
+    top[3].slider("β", lim.beta_min, controls.BETA_MAX, step=0.01, key=K + "beta")
+

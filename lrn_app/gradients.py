@@ -1,0 +1,130 @@
+"""What the Gradients page computes: dL/dx of LRN and BatchNorm, checked against autograd.
+
+Every gradient shown comes from lrn_core's closed forms (``lrn_backward``,
+``batch_norm_backward``); autograd through ``lrn_reference`` and ``F.batch_norm``
+only checks them. Checks run in float64, so agreement means the formula is right,
+not merely that two float32 roundings are close.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from lrn_core import batch_norm, batch_norm_backward, lrn, lrn_backward, lrn_reference, resolve
+
+LOSSES = {  # name -> the loss, as shown on the page
+    "sum": r"L = \sum y",
+    "squared norm": r"L = \sum y^2",
+    "one value": r"L = y_{c,r,s}",
+}
+
+
+def output_gradient(y: torch.Tensor, loss: str, channel: int, row: int, col: int) -> torch.Tensor:
+    """dL/dy for a (C, H, W) output y."""
+    if loss == "sum":
+        return torch.ones_like(y)
+    if loss == "squared norm":
+        return 2 * y
+    if loss == "one value":
+        g = torch.zeros_like(y)
+        g[channel, row, col] = 1.0
+        return g
+    raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+
+
+@dataclass
+class Checked:
+    """A gradient by the closed form, and how far autograd is from it."""
+
+    grad: np.ndarray  # dL/dx, float32, shaped like the input
+    max_diff: float  # largest |closed form - autograd| over the cells autograd defines
+    scale: float  # largest |dL/dx|, to read max_diff against
+    undefined: int  # cells left out: autograd gives NaN there (k = 0, all-zero window)
+
+
+def _checked(closed: torch.Tensor, auto: torch.Tensor) -> Checked:
+    defined = torch.isfinite(auto)
+    diff = (closed - auto).abs()[defined]
+    return Checked(grad=closed.float().numpy(), max_diff=float(diff.max()) if diff.numel() else 0.0,
+                   scale=float(closed.abs().max()), undefined=int((~defined).sum()))
+
+
+def lrn_gradient(features: np.ndarray, lrn_args: dict, loss: str, channel: int, row: int,
+                 col: int) -> Checked:
+    """dL/dx of LRN on (C, H, W) features: closed form, checked against autograd."""
+    x = torch.from_numpy(features).double()
+    g = output_gradient(lrn(x, **lrn_args), loss, channel, row, col)
+    closed = lrn_backward(x, g, **lrn_args)
+    x_auto = x.clone().requires_grad_()
+    (auto,) = torch.autograd.grad(lrn_reference(x_auto, **lrn_args), x_auto, g)
+    return _checked(closed, auto)
+
+
+@dataclass
+class Jacobian:
+    """d y[c, r, s] / d x over the neighbourhood that can influence it."""
+
+    values: np.ndarray  # across: (channels,); within: (rows, cols)
+    labels: list[str]  # across: the channels; within: unused
+    origin: tuple[int, int]  # within: (row, col) of values[0, 0]
+    centre: float  # d y / d x at the same position: the unit's own slope
+
+
+def jacobian(features: np.ndarray, lrn_args: dict, channel: int, row: int, col: int,
+             margin: int = 2) -> Jacobian:
+    """One row of LRN's Jacobian, by the closed-form backward of a one-hot dL/dy.
+
+    ``margin`` extra positions beyond the window on each side show that it is zero there.
+    """
+    C, H, W = features.shape
+    w = resolve(**lrn_args)
+    x = torch.from_numpy(features).double()
+    g = output_gradient(x, "one value", channel, row, col)
+    row_of_J = lrn_backward(x, g, **lrn_args).float().numpy()
+    # y_c reads the inputs of its own window, c - before .. c + after.
+    reach_low, reach_high = w.before + margin, w.after + margin
+    if w.mode == "across":
+        channels = range(max(0, channel - reach_low), min(C, channel + reach_high + 1))
+        return Jacobian(values=row_of_J[list(channels), row, col],
+                        labels=[f"ch {c}" for c in channels], origin=(row, col),
+                        centre=float(row_of_J[channel, row, col]))
+    r0, c0 = max(0, row - reach_low), max(0, col - reach_low)
+    block = row_of_J[channel, r0:row + reach_high + 1, c0:col + reach_high + 1]
+    return Jacobian(values=block, labels=[], origin=(r0, c0),
+                    centre=float(row_of_J[channel, row, col]))
+
+
+@dataclass
+class BatchGradients:
+    """The gradient of a loss on image 0's output, with respect to every image of the batch."""
+
+    batchnorm: Checked  # (N, C, H, W)
+    lrn: np.ndarray  # (N, C, H, W): zero for every image but the first
+
+
+def batch_gradients(batch: np.ndarray, lrn_args: dict, loss: str, channel: int, row: int,
+                    col: int, eps: float = 1e-5) -> BatchGradients:
+    """BatchNorm in training mode (scale 1, shift 0) against LRN on an (N, C, H, W) batch,
+    with L a function of image 0's output only."""
+    x = torch.from_numpy(batch).double()
+    y_bn = batch_norm(x, None, None, training=True, eps=eps)
+    g = torch.zeros_like(x)
+    g[0] = output_gradient(y_bn[0], loss, channel, row, col)
+    closed, _, _ = batch_norm_backward(x, g, eps=eps)
+    x_auto = x.clone().requires_grad_()
+    (auto,) = torch.autograd.grad(F.batch_norm(x_auto, None, None, training=True, eps=eps), x_auto, g)
+
+    g_lrn = torch.zeros_like(x)
+    g_lrn[0] = output_gradient(lrn(x[0], **lrn_args), loss, channel, row, col)
+    return BatchGradients(batchnorm=_checked(closed, auto),
+                          lrn=lrn_backward(x, g_lrn, **lrn_args).float().numpy())
+
+
+def relative_change(a: np.ndarray, b: np.ndarray) -> float:
+    """max |a - b|, relative to max |a| (0 when both are zero)."""
+    scale = float(np.abs(a).max())
+    return float(np.abs(a - b).max()) / scale if scale > 0 else float(np.abs(b).max() > 0)
