@@ -17,6 +17,12 @@ if "present" not in st.session_state:  # a bookmarked lesson may open in present
 navigation = st.navigation([
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("app_pages/explorer.py", title="LRN Explorer", icon=":material/tune:", url_path="explorer"),
+    st.Page("app_pages/gradients.py", title="Gradients", icon=":material/trending_down:",
+            url_path="gradients"),
+    st.Page("app_pages/compare.py", title="LRN vs BatchNorm", icon=":material/compare:",
+            url_path="compare"),
+    st.Page("app_pages/conventions.py", title="Conventions", icon=":material/translate:",
+            url_path="conventions"),
 ])
 
 with st.sidebar:

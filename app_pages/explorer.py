@@ -12,7 +12,7 @@ from lrn_core import resolve
 
 K = "x_"  # this page's widget keys: x_<field of controls.Explorer>
 page = ui.PageState(controls.Explorer, K)
-PLOT = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+PLOT = ui.PLOT
 
 for notice in page.start():
     st.warning(f"Address: {notice}")
@@ -51,7 +51,7 @@ for col, name in zip(cols, PRESETS):
     col.button(name, on_click=preset_clicked, args=(name,), width="stretch")
 if "preset_message" in st.session_state:
     st.caption(st.session_state.pop("preset_message"))
-ui.mode_and_convention(page, C)
+ui.mode_and_convention(page, feats.shape)
 
 
 @st.fragment

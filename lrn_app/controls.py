@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields, replace
+from typing import ClassVar
 
 from lrn_core import CONVENTIONS, conventions_for
 from lrn_core.conventions import get as get_convention
 
+from .batch import AUGMENTATIONS, BATCH_MAX, batch_labels
 from .features import BANKS, SOURCES
+from .gradients import LOSSES
 from .samples import DEFAULT_SAMPLE, SAMPLES
 
 UPLOAD = "upload"
@@ -90,9 +93,11 @@ def _clamp(value, low, high):
     return min(max(value, low), high)
 
 
-def _repair(state, notices: list[str], channel_count: int | None = None):
+def _repair(state, notices: list[str], channel_count: int | None = None,
+            shape: tuple[int, int] | None = None):
     """Make a page's LRN settings consistent with each other, noting what had to change.
-    ``channel_count``: the feature maps' channels, when known (RGB of a grey image: 1).
+    ``channel_count``: the feature maps' channels, when known (RGB of a grey image: 1);
+    ``shape``: their (H, W), when known, to keep an inspected pixel inside them.
     Fields a page lacks (channel, side, ...) are skipped; its own ``repair_page`` runs last."""
     s = state
     if s.mode not in ("across", "within"):
@@ -134,15 +139,18 @@ def _repair(state, notices: list[str], channel_count: int | None = None):
         if channel_count is None:
             channel_count = channels if getattr(s, "source", "gabor") == "gabor" else 3
         s = replace(s, channel=_clamp(s.channel, 0, channel_count - 1))
+    if shape is not None and hasattr(s, "row"):
+        s = replace(s, row=_clamp(s.row, -1, shape[0] - 1), col=_clamp(s.col, -1, shape[1] - 1))
     page_repair = getattr(type(s), "repair_page", None)
     return page_repair(s, notices) if page_repair else s
 
 
-def repair(state, channel_count: int | None = None, notices: list[str] | None = None) -> tuple:
+def repair(state, channel_count: int | None = None, notices: list[str] | None = None,
+           shape: tuple[int, int] | None = None) -> tuple:
     """``state`` made consistent, and the notices saying what changed (appended to
     ``notices`` when given)."""
     notices = [] if notices is None else notices
-    return _repair(state, notices, channel_count), notices
+    return _repair(state, notices, channel_count, shape), notices
 
 
 _CHOICES = {"sample": tuple(SAMPLES) + (UPLOAD,), "source": tuple(SOURCES),
@@ -216,3 +224,126 @@ def to_query(state) -> dict[str, str]:
             else:
                 out[key] = repr(value) if isinstance(value, float) else str(value)  # exact
     return out
+
+
+# --- the other pages' controls ------------------------------------------------------------------
+
+BATCH_SIDE_RANGE = (64, 256)  # the batch pages hold several images' features at once
+BATCH_ELEMENTS_MAX = 1 << 25  # images x channels x side^2 of one batch: 128 MiB of float32
+
+
+def _repair_batch_side(s, images: int, notices: list[str]):
+    """Keep a batch page's side in range and its batch within BATCH_ELEMENTS_MAX."""
+    side = _clamp(s.side, *BATCH_SIDE_RANGE)
+    channels = s.channels if s.source == "gabor" else 3
+    while side > BATCH_SIDE_RANGE[0] and images * channels * side * side > BATCH_ELEMENTS_MAX:
+        side -= 32
+    if side != s.side:
+        why = (f"{images} images of {channels} channels at {_clamp(s.side, *BATCH_SIDE_RANGE)} px exceed "
+               f"{BATCH_ELEMENTS_MAX:,} values" if side < _clamp(s.side, *BATCH_SIDE_RANGE)
+               else f"{s.side} px is outside {BATCH_SIDE_RANGE[0]}..{BATCH_SIDE_RANGE[1]}")
+        notices.append(f"working size: {why}; using {side} px.")
+    return replace(s, side=side)
+
+
+@dataclass(frozen=True)
+class Gradients:
+    """The Gradients page: LRN's backward pass, its Jacobian, and BatchNorm's for a batch."""
+
+    CHOICES: ClassVar[dict] = {**_CHOICES, "loss": tuple(LOSSES), "mates": tuple(SAMPLES)}
+    MATES_MAX: ClassVar[int] = 3
+
+    sample: str = DEFAULT_SAMPLE
+    source: str = "gabor"
+    channels: int = 16
+    side: int = 128  # images are cropped square here, to form a batch
+    mode: str = "across"
+    convention: str = "pytorch"
+    n: int = 5
+    k: float = 1.0
+    alpha: float = 10.0
+    beta: float = 0.75
+    loss: str = "squared norm"
+    channel: int = 5  # away from the first channel, so the window has neighbours both sides
+    row: int = -1  # -1: where the channel is strongest
+    col: int = -1
+    mates: tuple = ("coffee", "astronaut", "gratings")  # BatchNorm's other images
+
+    @staticmethod
+    def repair_page(s, notices):
+        if len(s.mates) > Gradients.MATES_MAX:
+            notices.append(f"at most {Gradients.MATES_MAX} batch-mates; kept the first ones.")
+            s = replace(s, mates=s.mates[:Gradients.MATES_MAX])
+        if not s.mates:
+            notices.append("BatchNorm needs batch-mates; using the default ones.")
+            s = replace(s, mates=Gradients.mates)
+        return _repair_batch_side(s, len(s.mates) + 1, notices)
+
+
+@dataclass(frozen=True)
+class Compare:
+    """The LRN vs BatchNorm page: a batch, both normalisations, and what tells them apart."""
+
+    CHOICES: ClassVar[dict] = {**_CHOICES, "images": tuple(SAMPLES), "swap": tuple(SAMPLES),
+                               "augment": tuple(AUGMENTATIONS), "bn_mode": ("train", "eval")}
+
+    images: tuple = ("cat", "coffee", "astronaut", "camera")
+    augment: tuple = ()
+    chosen: int = 0  # which member of the batch the figures show
+    swap: tuple = ("gratings", "spot", "noise")  # batch-mates swapped in by the demo
+    source: str = "gabor"
+    channels: int = 16
+    side: int = 128
+    mode: str = "across"
+    convention: str = "pytorch"
+    n: int = 5
+    k: float = 1.0
+    alpha: float = 10.0
+    beta: float = 0.75
+    bn_mode: str = "train"
+    gamma: float = 1.0  # BatchNorm's scale
+    shift: float = 0.0  # BatchNorm's shift (its "beta", not LRN's exponent)
+    eps: float = 1e-5
+    momentum: float = 0.1
+    warmup: int = 10  # batches that set the running statistics before eval
+    channel: int = 0
+
+    @staticmethod
+    def repair_page(s, notices):
+        if not s.images:
+            notices.append("the batch needs at least one image; using the default ones.")
+            s = replace(s, images=Compare.images)
+        size = len(batch_labels(s.images, s.augment))
+        if size > BATCH_MAX:
+            notices.append(f"a batch holds at most {BATCH_MAX} images; {size} asked for, so the "
+                           "augmentations were dropped.")
+            s = replace(s, augment=())
+            size = len(batch_labels(s.images, s.augment))
+            if size > BATCH_MAX:
+                s = replace(s, images=s.images[:BATCH_MAX])
+        ranges = {"gamma": (-3.0, 3.0), "shift": (-3.0, 3.0), "eps": (1e-8, 1.0),
+                  "momentum": (0.0, 1.0), "warmup": (0, 100),
+                  "chosen": (0, len(batch_labels(s.images, s.augment)) - 1)}
+        for name, (low, high) in ranges.items():
+            value = _clamp(getattr(s, name), low, high)
+            if value != getattr(s, name):
+                notices.append(f"{name} = {getattr(s, name):g} is outside {low:g}..{high:g}; "
+                               f"using {value:g}.")
+                s = replace(s, **{name: value})
+        return _repair_batch_side(s, size + len(s.swap), notices)
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """The Conventions page: one setting in every library's terms, proved on real data.
+    It opens on the AlexNet paper's values, the setting tutorials most often port."""
+
+    CHOICES: ClassVar[dict] = _CHOICES
+
+    mode: str = "across"
+    convention: str = "alexnet"
+    n: int = 5
+    k: float = 2.0
+    alpha: float = 1e-4
+    beta: float = 0.75
+    sample: str = DEFAULT_SAMPLE

@@ -38,18 +38,21 @@ def _lookup_table(colorscale: str) -> np.ndarray:
     return (np.array(colours) * (255 if max(max(c) for c in colours) <= 1 else 1)).round().astype(np.uint8)
 
 
-def panels_row(maps: dict[str, np.ndarray], height: int = 300, max_side: int = 160) -> go.Figure:
-    """The five quantities of one channel side by side, each with its own colour bar.
+def panels_row(maps: dict[str, np.ndarray], height: int = 300, max_side: int = 160,
+               titles: dict[str, str] | None = None) -> go.Figure:
+    """(H, W) maps side by side, each with its own colour bar: by default the five
+    quantities of one channel (PANELS), titled by TITLES.
 
     Each panel is a colour-mapped PNG (a Heatmap costs the browser ~5x more to draw on
     every slider move) with its colour bar from an invisible marker trace; axes are laid
     out by hand (make_subplots costs ~15x more to build). Exact values: the pixel inspector.
     """
+    titles = titles or TITLES
     gap = 0.045
-    width = (1 - gap * (len(PANELS) - 1)) / len(PANELS)
+    width = (1 - gap * (len(maps) - 1)) / len(maps)
     traces, layout = [], dict(height=height, margin=dict(l=5, r=30, t=30, b=5), annotations=[],
                               showlegend=False)
-    for i, name in enumerate(PANELS):
+    for i, name in enumerate(maps):
         axis = "" if i == 0 else str(i + 1)
         left = i * (width + gap)
         z = _downsample(maps[name], max_side)
@@ -67,7 +70,7 @@ def panels_row(maps: dict[str, np.ndarray], height: int = 300, max_side: int = 1
                                       tickfont=dict(size=10)))))
         layout[f"xaxis{axis}"] = dict(domain=[left, left + width], visible=False)
         layout[f"yaxis{axis}"] = dict(scaleanchor=f"x{axis}", visible=False, autorange="reversed")
-        layout["annotations"].append(dict(text=TITLES[name], x=left + width / 2, y=1.0,
+        layout["annotations"].append(dict(text=titles.get(name, name), x=left + width / 2, y=1.0,
                                           xref="paper", yref="paper", yanchor="bottom",
                                           showarrow=False, font=dict(size=14)))
     return go.Figure(traces, layout)
@@ -109,11 +112,11 @@ def channel_grid(stack: np.ndarray, per_channel: bool, title: str,
                  labels: list[str] | None = None, wrap: int = 8, max_side: int = 160,
                  symmetric: bool = False) -> go.Figure:
     """All channels of a (C, H, W) stack in one figure, grey scale, shared or per-channel
-    (``symmetric``: each channel from -max|v| to +max|v|, so 0 is mid-grey).
+    (``symmetric``: from -max|v| to +max|v|, per channel or shared, so 0 is mid-grey).
     Tiles are shown ~160 px wide, so larger maps are subsampled to that first."""
     stack = _downsample(stack, max_side).astype(np.float32)
     if symmetric:
-        low = -np.abs(stack).max(axis=(1, 2), keepdims=True)
+        low = -np.abs(stack).max(axis=(1, 2), keepdims=True) if per_channel else -np.abs(stack).max()
         span = -2 * low
     elif per_channel:
         low = stack.min(axis=(1, 2), keepdims=True)
@@ -159,3 +162,76 @@ def image_gallery(images: dict[str, np.ndarray], wrap: int = 4, size: int = 128)
         top, left = (size - h) // 2, (size - w) // 2
         tile[top:top + h, left:left + w] = rgb
     return mosaic(tiles, list(images), wrap=wrap, gap=8, height_per_row=200)
+
+
+def _signed_colours(values: np.ndarray) -> list[str]:
+    return ["#d62728" if v > 0 else "#1f77b4" if v < 0 else "#7f7f7f" for v in values]
+
+
+def jacobian_bars(labels: list[str], values: np.ndarray, title: str) -> go.Figure:
+    """d y_c / d x over the channels around c: red raises the output, blue lowers it."""
+    fig = go.Figure(go.Bar(x=labels, y=values, marker_color=_signed_colours(values),
+                           hovertemplate="%{x}: %{y:.4g}<extra></extra>"))
+    fig.update_layout(height=300, margin=dict(l=5, r=5, t=40, b=5), title=title,
+                      yaxis=dict(title="∂y / ∂x", zeroline=True, zerolinewidth=2))
+    return fig
+
+
+def jacobian_heatmap(values: np.ndarray, row0: int, col0: int, centre: tuple[int, int],
+                     title: str) -> go.Figure:
+    """d y_(r,s) / d x over the pixels around (r, s), on a diverging scale centred on 0.
+    The scale is set by the neighbours, so that the centre (far larger) does not wash
+    them out; it saturates, and the title gives its value."""
+    others = values.copy()
+    others[centre[0] - row0, centre[1] - col0] = 0
+    bound = float(np.abs(others).max()) or float(np.abs(values).max()) or 1.0
+    fig = go.Figure(go.Heatmap(
+        z=values, x=list(range(col0, col0 + values.shape[1])),
+        y=list(range(row0, row0 + values.shape[0])), colorscale="RdBu", reversescale=True,
+        zmin=-bound, zmax=bound, hovertemplate="row %{y}, column %{x}: %{z:.4g}<extra></extra>"))
+    fig.update_layout(height=340, margin=dict(l=5, r=5, t=40, b=5), title=title,
+                      yaxis=dict(autorange="reversed", scaleanchor="x", title="row"),
+                      xaxis=dict(title="column"))
+    return fig
+
+
+COLOURS = {"input": "#7f7f7f", "LRN": "#d62728", "BatchNorm": "#1f77b4"}
+
+
+def histogram_lines(edges: np.ndarray, counts: dict[str, np.ndarray], title: str) -> go.Figure:
+    """Histograms of several arrays over shared bins, as step lines (bars would hide each
+    other), on a log count axis: ReLU features are mostly exact zeros."""
+    centres = (edges[:-1] + edges[1:]) / 2
+    fig = go.Figure([go.Scatter(x=centres, y=np.where(c > 0, c, np.nan), name=name, mode="lines",
+                                line=dict(shape="hvh", color=COLOURS.get(name)),
+                                hovertemplate="%{x:.3g}: %{y} values<extra>" + name + "</extra>")
+                     for name, c in counts.items()])
+    fig.update_layout(height=340, margin=dict(l=5, r=5, t=40, b=5), title=title,
+                      yaxis=dict(type="log", title="values"), xaxis_title="activation",
+                      legend=dict(orientation="h", y=-0.25, x=0.5, xanchor="center", yanchor="top"))
+    return fig
+
+
+def channel_lines(values: dict[str, np.ndarray], title: str, y_title: str) -> go.Figure:
+    """One value per channel for several arrays (e.g. each channel's mean)."""
+    fig = go.Figure([go.Scatter(y=v, x=np.arange(len(v)), name=name, mode="lines+markers",
+                                line=dict(color=COLOURS.get(name)),
+                                hovertemplate="ch %{x}: %{y:.3g}<extra>" + name + "</extra>")
+                     for name, v in values.items()])
+    fig.update_layout(height=340, margin=dict(l=5, r=5, t=40, b=5), title=title,
+                      xaxis_title="channel", yaxis_title=y_title,
+                      legend=dict(orientation="h", y=-0.25, x=0.5, xanchor="center", yanchor="top"))
+    return fig
+
+
+def difference_matrix(names: list[str], matrix: np.ndarray, title: str) -> go.Figure:
+    """Pairwise largest differences, coloured on a log scale (1e-8 and 1e-1 must both
+    read), each cell labelled with its value."""
+    shade = np.log10(np.maximum(matrix, 1e-12))
+    text = [[f"{v:.1e}" if v > 0 else "0" for v in row] for row in matrix]
+    fig = go.Figure(go.Heatmap(z=shade, x=names, y=names, text=text, texttemplate="%{text}",
+                               zmin=-12, zmax=0, colorscale="Reds", showscale=False,
+                               hovertemplate="%{y} vs %{x}: %{text}<extra></extra>"))
+    fig.update_layout(height=80 + 45 * len(names), margin=dict(l=5, r=5, t=40, b=5), title=title,
+                      yaxis=dict(autorange="reversed"))
+    return fig

@@ -36,6 +36,15 @@ def output_gradient(y: torch.Tensor, loss: str, channel: int, row: int, col: int
     raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
 
 
+def pick_pixel(features: np.ndarray, channel: int, row: int, col: int) -> tuple[int, int]:
+    """(row, col) inside the maps; -1 in either means where the channel is strongest."""
+    _, H, W = features.shape
+    if row < 0 or col < 0:
+        peak_row, peak_col = np.unravel_index(np.argmax(features[channel]), (H, W))
+        return int(peak_row), int(peak_col)
+    return min(row, H - 1), min(col, W - 1)
+
+
 @dataclass
 class Checked:
     """A gradient by the closed form, and how far autograd is from it."""
@@ -123,8 +132,3 @@ def batch_gradients(batch: np.ndarray, lrn_args: dict, loss: str, channel: int, 
     return BatchGradients(batchnorm=_checked(closed, auto),
                           lrn=lrn_backward(x, g_lrn, **lrn_args).float().numpy())
 
-
-def relative_change(a: np.ndarray, b: np.ndarray) -> float:
-    """max |a - b|, relative to max |a| (0 when both are zero)."""
-    scale = float(np.abs(a).max())
-    return float(np.abs(a - b).max()) / scale if scale > 0 else float(np.abs(b).max() > 0)

@@ -11,7 +11,7 @@ import torch
 
 from lrn_core import conventions_for
 
-from . import controls
+from . import batch, controls
 from .features import BANKS, SOURCES, feature_maps
 from .images import UPLOAD_TYPES, ImageError, decode_image
 from .samples import DEFAULT_SAMPLE, SAMPLES, load_sample
@@ -21,6 +21,8 @@ from .samples import DEFAULT_SAMPLE, SAMPLES, load_sample
 # one LRN pass). Torch work therefore runs on these long-lived threads, one per core,
 # each single-threaded: on a shared server, two sessions then compute side by side,
 # and a busy core (the browser, on a laptop) no longer stalls an OpenMP barrier.
+PLOT = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}  # chart config
+
 _TORCH_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lrn-torch",
                                     initializer=torch.set_num_threads, initargs=(1,))
 
@@ -137,9 +139,9 @@ def remembered_uploads(side: int) -> dict[str, np.ndarray]:
             for name, data in st.session_state.get("upload_bytes", {}).items()}
 
 
-def image_and_features(K: str) -> np.ndarray:
+def image_and_features(K: str, square: bool = False, side_range=controls.SIDE_RANGE) -> np.ndarray:
     """The image picker and the feature source (widget keys K + sample, source, channels,
-    side); returns the (C, H, W) feature maps."""
+    side); returns the (C, H, W) feature maps, of the central square when ``square``."""
     with st.container(border=True):
         left, mid, right, far = st.columns(4)
         sample = left.selectbox("Image", list(SAMPLES) + [controls.UPLOAD], key=K + "sample",
@@ -149,8 +151,8 @@ def image_and_features(K: str) -> np.ndarray:
                                key=K + "source")
         channels = right.select_slider("Filter-bank channels", options=list(BANKS),
                                        key=K + "channels", disabled=source != "gabor")
-        side = far.slider("Working size (long side, px)", *controls.SIDE_RANGE, step=32,
-                          key=K + "side")
+        side = far.slider("Working size (px)" if square else "Working size (long side, px)",
+                          *side_range, step=32, key=K + "side")
         image_key, image = f"{sample}:{side}", None
         if sample == controls.UPLOAD:
             files = st.file_uploader("PNG, JPEG, WebP, BMP, TIFF or GIF (first frame); several "
@@ -165,6 +167,8 @@ def image_and_features(K: str) -> np.ndarray:
                 st.info(f"No image uploaded yet: showing the {DEFAULT_SAMPLE} meanwhile.")
         if image is None:
             image = sample_image(sample if sample in SAMPLES else DEFAULT_SAMPLE, side)
+        if square:
+            image, image_key = batch.square(image, side), image_key + ":square"
         feats = features(image_key, image, source, channels)
         C, H, W = feats.shape
         explain(f"{C} feature maps of {H} x {W} pixels"
@@ -173,9 +177,32 @@ def image_and_features(K: str) -> np.ndarray:
     return feats
 
 
-def mode_and_convention(page: PageState, channel_count: int) -> None:
-    """The mode and convention pickers; then values the new mode, convention or channel
-    count does not allow are repaired (with a notice) before their sliders are drawn."""
+def square_image(name: str, augmentation: str | None, side: int,
+                 uploads: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """A sample or an upload, by name, cropped square at side x side RGB, maybe augmented."""
+    image = uploads[name] if uploads and name in uploads else sample_image(name, max(side, 256))
+    image = batch.square(image, side)
+    return batch.augment(image, augmentation) if augmentation else image
+
+
+def batch_features(labels: list[str], side: int, source: str, channels: int,
+                   uploads: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """(N, C, side, side) features of a batch given by labels ('cat', 'cat (flip)'); each
+    image's features are cached on their own."""
+    maps = []
+    for label in labels:
+        name, augmentation = batch.split_label(label)
+        key = (f"upload:{name}:{hash(uploads[name].tobytes())}" if uploads and name in uploads
+               else name)
+        image = square_image(name, augmentation, side, uploads)
+        maps.append(features(f"{key}:{side}:square:{augmentation}", image, source, channels))
+    return np.stack(maps)
+
+
+def mode_and_convention(page: PageState, shape: tuple[int, int, int]) -> None:
+    """The mode and convention pickers; then values that the new mode, convention or the
+    feature maps' ``shape`` (C, H, W) do not allow are repaired, with a notice, before
+    their widgets are drawn."""
     K = page.prefix
     left, right = st.columns([1, 3])
     mode = left.radio("Mode", ["across", "within"], key=K + "mode", horizontal=True,
@@ -185,7 +212,7 @@ def mode_and_convention(page: PageState, channel_count: int) -> None:
         st.session_state[K + "convention"] = conventions_for(mode)[0]
     right.selectbox("Convention", conventions_for(mode), key=K + "convention",
                     format_func=controls.convention_label)
-    repaired, notices = controls.repair(page.get(), channel_count=channel_count)
+    repaired, notices = controls.repair(page.get(), channel_count=shape[0], shape=shape[1:])
     page.set(repaired, only=("n", "k", "alpha", "beta", "channel", "row", "col"))
     for notice in notices:
         st.info(notice)

@@ -1,0 +1,87 @@
+"""Conventions: one LRN setting in every library's terms, proved on real data."""
+
+import numpy as np
+import streamlit as st
+
+from lrn_app import controls, figures, translator, ui
+from lrn_app.samples import SAMPLES
+from lrn_core import resolve
+from lrn_core.conventions import describe_window
+
+K = "c_"  # this page's widget keys: c_<field of controls.Conventions>
+page = ui.PageState(controls.Conventions, K)
+FEATURES = (16, 128)  # the proof's Gabor channels and working size
+
+for notice in page.start():
+    st.warning(f"Address: {notice}")
+
+st.title("Conventions")
+ui.explain(
+    "Every library computes `y = x / (k + a·S)^β`, but the same four numbers mean different "
+    "things: alpha is divided by n, by n², or not at all, and an even n puts the window's "
+    "extra channel below the centre (PyTorch), above it (ONNX, cuDNN), nowhere (oneDNN) or "
+    "both sides (the AlexNet paper). Enter a setting in one library's terms."
+)
+ui.mode_and_convention(page, (FEATURES[0], FEATURES[1], FEATURES[1]))
+ui.lrn_sliders(page, FEATURES[0])
+state = page.get()
+params = dict(size=state.n, alpha=state.alpha, beta=state.beta, k=state.k)
+try:
+    w = resolve(**params, mode=state.mode, convention=state.convention)
+except ValueError as err:
+    st.warning(f"These settings cannot be computed: {err}. Move k or α away from 0.")
+    page.save()
+    st.stop()
+st.markdown(f"In canonical form: **a = {w.a:.6g}**, k = {w.k:g}, β = {w.beta:g}, summing "
+            f"**{describe_window(w.before, w.after, state.mode)}**.")
+
+# --- the translator ---------------------------------------------------------------------------------
+st.subheader("The same setting in every library")
+st.table(translator.translations(params, state.convention, state.mode), hide_index=True)
+
+# --- proof on real data -------------------------------------------------------------------------------
+st.subheader("Proof on real data")
+sample = st.selectbox("Input: Gabor features of", list(SAMPLES), key=K + "sample",
+                      format_func=lambda s: f"{s}: {SAMPLES[s]}")
+feats = ui.features(f"{sample}:{FEATURES[1]}", ui.sample_image(sample, FEATURES[1]), "gabor",
+                    FEATURES[0])
+translated = ui.on_torch_thread(translator.agreement, feats, params, state.convention,
+                                state.mode, True)
+naive = ui.on_torch_thread(translator.agreement, feats, params, state.convention, state.mode, False)
+left, right = st.columns(2)
+for column, result, title in ((left, translated, "with the translated parameters"),
+                              (right, naive, "with the same four numbers (a naive port)")):
+    column.plotly_chart(figures.difference_matrix(result.names, result.matrix,
+                                                  f"Largest difference, {title}"), config=ui.PLOT)
+    if result is translated and result.missing:
+        column.caption(f"No exact equivalent in {', '.join(result.missing)} (the table above "
+                       "says why).")
+    elif result.missing:
+        column.caption(" ".join(f"**{name}** refuses: {why}." for name, why in result.missing.items()))
+worst = float(np.max(translated.matrix)) if translated.names else 0.0
+st.markdown(f"Translated, every library that can express the setting agrees to within "
+            f"**{worst:.1e}** of the largest output (float32 rounding); given the same "
+            "numbers, they do not. Differences are relative to the largest output of "
+            f"{state.convention}.")
+if state.mode == "across" and w.before != w.after:
+    st.info(f"An asymmetric window ({describe_window(w.before, w.after)}): only conventions "
+            "that place an even size's extra channel on the same side can express it, and the "
+            "right-hand matrix shows how far apart the libraries are on the same even size.")
+
+# --- the design note's worked examples ----------------------------------------------------------------
+st.subheader("Worked examples from tutorials, computed now")
+st.table([{"example": e.name, "setting": e.setting,
+               "expected": np.array2string(e.expected, precision=8, separator=", "),
+               "lrn_core": np.array2string(e.computed, precision=8, separator=", "),
+               "largest error": f"{e.max_error:.1e}"} for e in translator.worked_examples()],
+         hide_index=True)
+
+# --- peers' defects -----------------------------------------------------------------------------------
+st.subheader("Known defects of other implementations")
+st.markdown("\n".join(f"- **{name}**: {why}" for name, why in translator.PEER_DEFECTS.items()))
+defect = translator.cross_map_defect()
+if defect is not None:
+    st.caption("All-ones input, 6 channels, size 3, alpha 3, beta 1, k 1: the window sum is 3 "
+               "inside and 2 at the ends, so the output should read 1/4 inside and 1/3 at the ends.")
+    st.dataframe({"channel": list(range(6)), **defect}, hide_index=True)
+page.save()

@@ -1,0 +1,122 @@
+"""Gradients: LRN's backward pass in closed form, one output's Jacobian, and BatchNorm's
+batch coupling."""
+
+import numpy as np
+import streamlit as st
+
+from lrn_app import controls, explore, figures, gradients, ui
+from lrn_app.samples import SAMPLES
+from lrn_core import resolve
+
+K = "g_"  # this page's widget keys: g_<field of controls.Gradients>
+page = ui.PageState(controls.Gradients, K)
+
+for notice in page.start():
+    st.warning(f"Address: {notice}")
+
+st.title("Gradients")
+ui.explain(
+    "Training needs `dL/dx`, the gradient of a loss with respect to LRN's input. Here it "
+    "comes from lrn_core's closed form (no autograd), checked against autograd through "
+    "LRN written with torch primitives. Images are cropped to their central square on this "
+    "page so that they can form a batch for BatchNorm at the bottom."
+)
+feats = ui.image_and_features(K, square=True, side_range=controls.BATCH_SIDE_RANGE)
+C, H, W = feats.shape
+ui.mode_and_convention(page, feats.shape)
+ui.lrn_sliders(page, C)
+state = page.get()
+try:  # the sliders can reach settings no library computes (k = 0 with alpha = 0)
+    resolve(**explore.settings(state))
+except ValueError as err:
+    st.warning(f"These settings cannot be computed: {err}. Move k or α away from 0.")
+    page.save()
+    st.stop()
+lrn_args = explore.settings(state)
+
+# --- what is differentiated -------------------------------------------------------------------
+left, mid, r_col, c_col = st.columns([3, 2, 1, 1])
+loss = left.radio("What is differentiated", list(gradients.LOSSES), key=K + "loss",
+                  horizontal=True, format_func=lambda name: {"sum": "sum of outputs",
+                  "squared norm": "squared norm of outputs", "one value": "one output value"}[name])
+channel = mid.slider("Channel c", 0, C - 1, key=K + "channel") if C > 1 else 0
+hint = "-1: where channel c is strongest"
+row, col = gradients.pick_pixel(feats, channel, r_col.number_input("Row r", -1, H - 1, key=K + "row",
+                                                                   help=hint),
+                                c_col.number_input("Column s", -1, W - 1, key=K + "col", help=hint))
+st.latex(gradients.LOSSES[loss] + (rf"\qquad (c, r, s) = ({channel}, {row}, {col})"
+                                   if loss == "one value" else ""))
+
+check = ui.on_torch_thread(gradients.lrn_gradient, feats, lrn_args, loss, channel, row, col)
+grad, bad = figures.finite(check.grad)
+if bad:
+    st.warning(f"{bad} gradient values are not finite (NaN or inf) and are drawn as 0.")
+left, right = st.columns([3, 1])
+left.plotly_chart(figures.channel_grid(grad, True, f"dL/dx of all {C} channels (mid-grey = 0, "
+                                       "light = positive; each channel on its own scale)",
+                                       symmetric=True), config=ui.PLOT)
+right.metric("Largest |closed form − autograd|", f"{check.max_diff:.1e}")
+right.caption(f"against a largest |dL/dx| of {check.scale:.3g}, both in float64: the closed "
+              "form is the derivative, not an approximation of it.")
+if check.undefined:
+    right.info(f"{check.undefined} cells are left out of the comparison: k = 0 with an "
+               "all-zero window, where autograd gives NaN (0/0) and the closed form defines 0.")
+
+# --- one output's Jacobian ----------------------------------------------------------------------
+st.subheader("Lateral inhibition: how one output depends on its neighbours")
+jac = ui.on_torch_thread(gradients.jacobian, feats, lrn_args, channel, row, col)
+if state.mode == "across":
+    figure = figures.jacobian_bars(jac.labels, jac.values, f"∂y(ch {channel}) / ∂x at pixel "
+                                   f"({row}, {col}), for each input channel")
+else:
+    figure = figures.jacobian_heatmap(jac.values, *jac.origin, (row, col),
+                                      f"∂y({row}, {col}) / ∂x in channel {channel}; centre "
+                                      f"{jac.centre:.3g}, off this scale")
+st.plotly_chart(figure, config=ui.PLOT)
+st.markdown("**Positive at the centre, negative around it**: raising a unit's own input raises "
+            "its output, raising a neighbour's lowers it. That is lateral inhibition.")
+if jac.centre < 0:
+    st.info("Here even the centre is negative: this input is so strong that raising it grows "
+            "the denominator faster than the numerator (2aβx² > k + a·S), so the unit saturates.")
+
+# --- BatchNorm couples the images of a batch ------------------------------------------------------
+st.subheader("BatchNorm: one image's gradient depends on the rest of its batch")
+mates = st.multiselect("Batch-mates of this image", list(SAMPLES), key=K + "mates",
+                       max_selections=controls.Gradients.MATES_MAX)
+if not mates:
+    st.info("Pick at least one batch-mate to see BatchNorm couple the images.")
+else:
+    others = [s for s in SAMPLES if s not in mates and s != state.sample][:len(mates)]
+    stacks = {tuple(m): np.concatenate([feats[None], ui.batch_features(m, H, state.source,
+                                                                       state.channels)])
+              for m in (mates, others)}
+    runs = {m: ui.on_torch_thread(gradients.batch_gradients, b, lrn_args, loss, channel, row, col)
+            for m, b in stacks.items()}
+    mine, swapped = runs[tuple(mates)], runs[tuple(others)]
+    labels = ["this image"] + list(mates)
+    bn_grad, bad = figures.finite(mine.batchnorm.grad[:, channel])
+    if bad:
+        st.warning(f"{bad} BatchNorm gradient values are not finite and are drawn as 0.")
+    st.markdown(f"The loss is taken on **this image's** output only; the tiles show dL/dx of "
+                f"channel {channel} for every image of the batch (one shared scale per method).")
+    left, right = st.columns(2)
+    left.plotly_chart(figures.channel_grid(bn_grad, False, "BatchNorm (training mode)", labels,
+                                           wrap=4, symmetric=True), config=ui.PLOT)
+    right.plotly_chart(figures.channel_grid(mine.lrn[:, channel], False, "LRN", labels, wrap=4,
+                                            symmetric=True), config=ui.PLOT)
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Largest |dL/dx| on the batch-mates: BatchNorm",
+              f"{np.abs(mine.batchnorm.grad[1:]).max():.3g}")
+    m2.metric("… and LRN", f"{np.abs(mine.lrn[1:]).max():.3g}")
+    m3.metric("Swap the batch-mates: this image's BatchNorm gradient changes by",
+              f"{100 * explore.relative_change(mine.batchnorm.grad[0], swapped.batchnorm.grad[0]):.1f}%",
+              help="largest |difference| relative to this image's largest |dL/dx|")
+    m3.caption(f"batch-mates swapped for {', '.join(others)}; LRN's gradient changes by "
+               f"{100 * explore.relative_change(mine.lrn[0], swapped.lrn[0]):.1f}%.")
+    st.caption(f"BatchNorm's closed-form gradient against autograd through F.batch_norm: "
+               f"largest difference {mine.batchnorm.max_diff:.1e} (largest |dL/dx| "
+               f"{mine.batchnorm.scale:.3g}, float64).")
+    st.markdown("BatchNorm normalises with the batch's mean and variance, so every image's "
+                "input moves this image's output and receives gradient from its loss; LRN "
+                "looks at one image and sends the batch-mates nothing.")
+page.save()

@@ -1,0 +1,160 @@
+"""What the Conventions page computes: one LRN setting in every library's terms, checked on
+real data, the design note's worked examples run live, and its list of peers' defects.
+
+Facts come from shared/design/lrn-conventions.md; every number is computed by lrn_core.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from lrn_core import conventions_for, lrn, resolve, translate
+from lrn_core.conventions import describe_window
+from lrn_core.conventions import get as get_convention
+
+
+def translations(params: dict, source: str, mode: str) -> list[dict]:
+    """A row per convention with the mode: its equivalent parameters, or why none exists."""
+    rows = []
+    for target in conventions_for(mode):
+        conv = get_convention(target)
+        try:  # the source keeps the numbers entered (AlexNet's n=4 and n=5 are one window)
+            t = params if target == source else translate(params, source, target, mode=mode)
+        except ValueError as err:
+            rows.append({"convention": target, "parameters": "no exact equivalent",
+                         "window": "", "why not": str(err)})
+            continue
+        w = resolve(t["size"], t["alpha"], t["beta"], t["k"], mode=mode, convention=target)
+        rows.append({"convention": target,
+                     "parameters": f"{conv.size_name}={t['size']}, alpha={t['alpha']:.6g}, "
+                                   f"beta={t['beta']:g}, k={t['k']:g}",
+                     "window": describe_window(w.before, w.after, mode), "why not": ""})
+    return rows
+
+
+@dataclass
+class Agreement:
+    """The largest pairwise difference between the conventions' outputs on one input."""
+
+    names: list[str]  # conventions that could run
+    matrix: np.ndarray  # [i, j]: max |y_i - y_j| / max |y of the source convention|
+    missing: dict[str, str]  # convention -> why it could not run
+
+
+def agreement(features: np.ndarray, params: dict, source: str, mode: str,
+              translated: bool) -> Agreement:
+    """Every convention on the same (C, H, W) input, given either the translated parameters
+    (``translated``) or the very same numbers, as a naive port would."""
+    x = torch.from_numpy(features)
+    outputs, missing = {}, {}
+    for target in conventions_for(mode):
+        try:
+            p = translate(params, source, target, mode=mode) if translated else params
+            outputs[target] = lrn(x, **p, mode=mode, convention=target)
+        except ValueError as err:
+            missing[target] = str(err)
+    # All of the above run lrn_core; torch's own computation is the outside witness.
+    name = TORCH_ITSELF[mode]
+    try:
+        outputs[name] = torch_itself(x, params, source, mode, translated)
+    except ValueError as err:
+        missing[name] = str(err)
+    names = list(outputs)
+    scale = float(outputs[source].abs().max()) if source in outputs else 1.0
+    matrix = np.array([[float((outputs[a] - outputs[b]).abs().max()) / (scale or 1.0)
+                        for b in names] for a in names])
+    return Agreement(names, matrix, missing)
+
+
+TORCH_ITSELF = {"across": "torch F.local_response_norm", "within": "torch avg_pool2d formula"}
+
+
+def torch_itself(x: torch.Tensor, params: dict, source: str, mode: str,
+                 translated: bool) -> torch.Tensor:
+    """The setting computed by torch's own code rather than lrn_core's: PyTorch's LRN across
+    channels; within a channel, the note's formula for the alpha / n^2 libraries,
+    x * (k + alpha * avg_pool2d(x^2, n, padding=(n-1)/2, count_include_pad)) ** -beta.
+    ``translated``: first translate into that convention (else: the same numbers)."""
+    target = "pytorch" if mode == "across" else "opencv"  # opencv: alpha / n^2, centred, k used
+    p = translate(params, source, target, mode=mode) if translated else params
+    resolve(p["size"], p["alpha"], p["beta"], p["k"], mode=mode, convention=target)
+    if mode == "across":
+        return F.local_response_norm(x[None], p["size"], p["alpha"], p["beta"], p["k"])[0]
+    n = p["size"]
+    mean_square = F.avg_pool2d((x * x)[None], n, stride=1, padding=(n - 1) // 2,
+                               count_include_pad=True)[0]
+    return x * (p["k"] + p["alpha"] * mean_square) ** -p["beta"]
+
+
+@dataclass
+class WorkedExample:
+    name: str
+    setting: str
+    expected: np.ndarray
+    computed: np.ndarray
+
+    @property
+    def max_error(self) -> float:
+        return float(np.abs(self.expected - self.computed).max())
+
+
+def worked_examples() -> list[WorkedExample]:
+    """The design note's worked examples, each computed now by lrn_core."""
+    # TensorFlow: x = arange(1, 33) as NHWC (2, 2, 2, 4); tf.nn.lrn(x, 2, bias=1, alpha=1,
+    # beta=0.75); the tutorial prints its first row.
+    nhwc = torch.arange(1, 33, dtype=torch.float64).reshape(2, 2, 2, 4)
+    y = lrn(nhwc.permute(0, 3, 1, 2), 2, alpha=1.0, beta=0.75, k=1.0, convention="tensorflow")
+    tf_row = y.permute(0, 2, 3, 1)[0, 0, 0].numpy()
+    # The paper's convention with (k, alpha, beta, n) = (0, 1, 1, 2): a channel of value 1
+    # whose only neighbour is 1 gives 1 / (1^2 + 1^2).
+    pair = torch.ones(2, 1, 1, dtype=torch.float64)
+    half = lrn(pair, 2, alpha=1.0, beta=1.0, k=0.0, convention="alexnet")[0].flatten().numpy()
+    # The paper's values in PyTorch's and TensorFlow's terms.
+    paper = dict(size=5, alpha=1e-4, beta=0.75, k=2.0)
+    pt, tf = translate(paper, "alexnet", "pytorch"), translate(paper, "alexnet", "tensorflow")
+    return [
+        WorkedExample("TensorFlow tutorial", "tf.nn.lrn(arange(1, 33) as NHWC (2, 2, 2, 4), "
+                      "depth_radius=2, bias=1, alpha=1, beta=0.75), first row",
+                      np.array([0.13119929, 0.15223296, 0.22834945, 0.3120463]), tf_row),
+        WorkedExample("AlexNet notation", "(k, alpha, beta, n) = (0, 1, 1, 2), value 1 with one "
+                      "neighbour of 1", np.array([0.5]), half),
+        WorkedExample("AlexNet paper values", "k=2, n=5, alpha=1e-4, beta=0.75 as PyTorch "
+                      "(size, alpha, beta, k) and TensorFlow (depth_radius, alpha, bias, beta)",
+                      np.array([5, 5e-4, 0.75, 2, 2, 1e-4, 2, 0.75]),
+                      np.array([pt["size"], pt["alpha"], pt["beta"], pt["k"],
+                                tf["size"], tf["alpha"], tf["k"], tf["beta"]])),
+    ]
+
+
+def cross_map_defect() -> dict[str, np.ndarray] | None:
+    """torch.nn.CrossMapLRN2d against F.local_response_norm and lrn_core on all-ones input
+    (6 channels, size 3): the legacy module's sums reach one channel too far. None where
+    this torch has no CrossMapLRN2d."""
+    if not hasattr(torch.nn, "CrossMapLRN2d"):
+        return None
+    x = torch.ones(1, 6, 1, 1)
+    args = dict(alpha=3.0, beta=1.0, k=1.0)
+    return {"lrn_core (pytorch)": lrn(x, 3, **args).flatten().numpy(),
+            "F.local_response_norm": F.local_response_norm(x, 3, **args).flatten().numpy(),
+            "nn.CrossMapLRN2d": torch.nn.CrossMapLRN2d(3, **args)(x).flatten().numpy()}
+
+
+PEER_DEFECTS = {  # from shared/design/lrn-conventions.md, each in a sentence
+    "torch.nn.CrossMapLRN2d (legacy)": "An off-by-one in its forward lets channel 0 leak into "
+        "the sums of channels from pre_pad on, so it disagrees with F.local_response_norm; "
+        "never use it as a reference (shown live below).",
+    "ONNX's Python reference evaluator (onnx 1.23)": "Its LRN loops over the batch axis "
+        "instead of the channel axis, so channels past the batch size come out unnormalised.",
+    "tf.keras.layers.LocalResponseNormalization": "It does not exist, although tutorials "
+        "use it; Keras users wrap tf.nn.local_response_normalization in a Lambda layer.",
+    "Caffe's layer documentation": "It gives a wrong default for beta and leaves k out of "
+        "its formula; the code (LRNParameter) is the truth.",
+    "OpenCV dnn reading a Caffe model": "It looks for a parameter named bias, which Caffe's "
+        "LRNParameter does not have, so every imported Caffe LRN runs with k = 1.",
+    "ONNX Runtime's CPU kernel": "It accepts only odd sizes, although the ONNX specification "
+        "defines even ones, so an even-size ONNX LRN fails to load there.",
+}
