@@ -272,11 +272,14 @@ def lrn(x: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float 
             over an n x n spatial window.
         convention: one of ``lrn_core.CONVENTIONS``.
 
-    Returns ``x * (k + a * S) ** -beta`` with the input's shape, dtype and device.
+    Returns ``x * (k + a * S) ** -beta`` with the input's shape, dtype and device;
+    differentiable, through the closed-form backward, when ``x`` requires grad.
     Raises ``ValueError`` for a mode or value the convention does not support.
     """
     _check_input(x)
     w = resolve(size, alpha, beta, k, mode=mode, convention=convention)
+    if x.requires_grad and torch.is_grad_enabled():
+        return _like_input(LRNFunction.apply(_prepared(x), w), x)
     return _like_input(_forward(_prepared(x), w), x)
 
 

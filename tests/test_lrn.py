@@ -169,6 +169,19 @@ def test_module_uses_closed_form_backward():
     assert "onnx" in repr(layer)
 
 
+def test_functional_lrn_is_differentiable_through_the_closed_form():
+    x = torch.randn(5, 3, 4, dtype=torch.float64, requires_grad=True)  # (C, H, W)
+    assert type(lrn(x[None], 3).grad_fn).__name__.startswith("LRNFunction")
+    y = lrn(x, 3, 2.0, 0.75, 1.0, mode="within", convention="caffe")
+    g = torch.randn_like(y)
+    (grad,) = torch.autograd.grad(y, x, g)
+    torch.testing.assert_close(grad, lrn_backward(x.detach(), g, 3, 2.0, 0.75, 1.0, mode="within",
+                                                  convention="caffe"))
+    assert torch.autograd.gradcheck(lambda t: lrn(t, 4, 2.0, 0.75, 1.0, convention="pytorch"), (x,))
+    with torch.no_grad():
+        assert lrn(x, 3).grad_fn is None
+
+
 # --- parts for the app --------------------------------------------------------------------------
 
 def test_parts_are_consistent():

@@ -1,0 +1,267 @@
+"""The UI-free logic behind the Gradients, LRN vs BatchNorm and Conventions pages, against
+torch's own LRN, BatchNorm, LayerNorm/GroupNorm and autograd."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from lrn_app import batch, compare, controls, gradients, translator
+from lrn_core import CONVENTIONS, conventions_for, lrn, resolve
+
+ACROSS = dict(size=5, alpha=2.0, beta=0.75, k=1.0, mode="across", convention="pytorch")
+
+
+def relu_features(shape, seed=0):
+    """Non-negative, like the app's Gabor + ReLU features, with some exact zeros."""
+    x = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    return np.maximum(x, 0)
+
+
+# --- gradients ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("loss", list(gradients.LOSSES))
+def test_lrn_gradient_is_autograd_through_torchs_own_lrn(loss):
+    feats = relu_features((8, 12, 10))
+    checked = gradients.lrn_gradient(feats, ACROSS, loss, 3, 4, 5)
+    x = torch.from_numpy(feats).double().requires_grad_()
+    y = F.local_response_norm(x[None], 5, alpha=2.0, beta=0.75, k=1.0)[0]
+    L = {"sum": y.sum(), "squared norm": (y * y).sum(), "one value": y[3, 4, 5]}[loss]
+    (expected,) = torch.autograd.grad(L, x)
+    np.testing.assert_allclose(checked.grad, expected.numpy(), rtol=1e-5, atol=1e-7)
+    assert checked.max_diff < 1e-12 * max(1.0, checked.scale) and checked.undefined == 0
+
+
+def test_k_zero_cells_are_left_out_of_the_autograd_check():
+    feats = relu_features((4, 6, 6)) + 0.1
+    feats[:, 0, 0] = 0  # the only all-zero window across channels (n=5 spans all 4 channels)
+    args = dict(ACROSS, k=0.0)
+    checked = gradients.lrn_gradient(feats, args, "sum", 0, 0, 0)
+    assert checked.undefined == 4 and np.isfinite(checked.grad).all()
+
+
+@pytest.mark.parametrize("mode, convention, size", [("across", "pytorch", 5), ("across", "onnx", 4),
+                                                    ("within", "caffe", 3), ("within", "alexnet", 2)])
+def test_jacobian_row_is_autograds_and_shows_lateral_inhibition(mode, convention, size):
+    feats = relu_features((6, 9, 9), seed=1) + 0.1  # positive everywhere: every sign is defined
+    args = dict(size=size, alpha=2.0, beta=0.75, k=1.0, mode=mode, convention=convention)
+    c, r, s = 2, 4, 4
+    jac = gradients.jacobian(feats, args, c, r, s)
+    x = torch.from_numpy(feats).double()
+    full = torch.autograd.functional.jacobian(
+        lambda t: lrn(t, **args)[c, r, s], x)  # autograd through the closed-form Function
+    if mode == "across":
+        idx = [int(label.split()[1]) for label in jac.labels]
+        np.testing.assert_allclose(jac.values, full[idx, r, s].numpy(), rtol=1e-5, atol=1e-8)
+        centre, others = jac.values[idx.index(c)], np.delete(jac.values, idx.index(c))
+    else:
+        r0, s0 = jac.origin
+        h, w = jac.values.shape
+        np.testing.assert_allclose(jac.values, full[c, r0:r0 + h, s0:s0 + w].numpy(),
+                                   rtol=1e-5, atol=1e-8)
+        centre = jac.values[r - r0, s - s0]
+        others = np.delete(jac.values.ravel(), (r - r0) * w + (s - s0))
+    assert centre == pytest.approx(jac.centre) and centre > 0
+    assert (others <= 0).all() and (others < 0).sum() >= 1  # inhibition, and zero outside
+    assert float(full.abs().sum()) == pytest.approx(float(np.abs(jac.values).sum()), rel=1e-6)
+
+
+def test_batchnorm_gradient_reaches_batch_mates_and_lrns_does_not():
+    feats = relu_features((3, 4, 8, 8), seed=2)
+    result = gradients.batch_gradients(feats, ACROSS, "squared norm", 0, 0, 0)
+    assert np.abs(result.batchnorm.grad[1:]).max() > 1e-3  # the loss sees image 0 only
+    assert np.abs(result.lrn[1:]).max() == 0.0
+    assert result.batchnorm.max_diff < 1e-9 * result.batchnorm.scale
+    # The same image with other batch-mates: BatchNorm's gradient for it moves, LRN's does not.
+    other = feats.copy()
+    other[1:] = relu_features((2, 4, 8, 8), seed=3)
+    swapped = gradients.batch_gradients(other, ACROSS, "squared norm", 0, 0, 0)
+    assert np.abs(swapped.batchnorm.grad[0] - result.batchnorm.grad[0]).max() > 1e-3
+    np.testing.assert_array_equal(swapped.lrn[0], result.lrn[0])
+
+
+def test_pick_pixel():
+    feats = np.zeros((2, 5, 7), dtype=np.float32)
+    feats[1, 3, 6] = 1
+    assert gradients.pick_pixel(feats, 1, -1, 2) == (3, 6)
+    assert gradients.pick_pixel(feats, 1, 99, 99) == (4, 6)
+
+
+# --- LRN vs BatchNorm -----------------------------------------------------------------------------
+
+def test_batchnorm_with_running_statistics_matches_torch():
+    x = torch.from_numpy(relu_features((5, 3, 6, 6), seed=4))
+    bn = compare.BatchNormSettings(gamma=1.5, shift=-0.3, eps=1e-3, momentum=0.2, warmup=7)
+    stats = compare.running_statistics(x, bn)
+    module = torch.nn.BatchNorm2d(3, eps=1e-3, momentum=0.2)
+    generator = torch.Generator().manual_seed(0)  # the same halves as running_statistics draws
+    for _ in range(7):
+        module.train()(x[torch.randperm(5, generator=generator)[:3]])
+    torch.testing.assert_close(stats[0], module.running_mean)
+    torch.testing.assert_close(stats[1], module.running_var)
+    with torch.no_grad():
+        module.weight.fill_(1.5)
+        module.bias.fill_(-0.3)
+        for training in (True, False):
+            expected = copy.deepcopy(module).train(training)(x)  # training moves the stats
+            torch.testing.assert_close(compare.apply_batchnorm(x, bn, stats, training), expected)
+
+
+def test_swapping_batch_mates_changes_batchnorm_in_training_only_and_never_lrn():
+    feats = relu_features((4, 6, 10, 10), seed=5)
+    mates = relu_features((3, 6, 10, 10), seed=6) * 2
+    train = compare.compare(feats, 1, mates, ACROSS, compare.BatchNormSettings(training=True))
+    evaluation = compare.compare(feats, 1, mates, ACROSS, compare.BatchNormSettings(training=False))
+    assert train.swap_change["BatchNorm"] > 0.01
+    assert train.swap_change["LRN"] == 0.0 and evaluation.swap_change["LRN"] == 0.0
+    assert evaluation.swap_change["BatchNorm"] == 0.0
+    assert train.train_eval_change == pytest.approx(evaluation.train_eval_change)
+    np.testing.assert_allclose(train.maps["LRN"], lrn(torch.from_numpy(feats[1]), 5, 2.0).numpy())
+
+
+def test_without_warm_up_eval_mode_is_only_the_scale_and_shift():
+    feats = relu_features((2, 3, 5, 5), seed=7)
+    bn = compare.BatchNormSettings(training=False, gamma=2.0, shift=0.5, eps=1e-5, warmup=0)
+    result = compare.compare(feats, 0, feats[1:], ACROSS, bn)
+    np.testing.assert_allclose(result.maps["BatchNorm"], 2.0 * feats[0] / np.sqrt(1 + 1e-5) + 0.5,
+                               rtol=1e-6)
+
+
+def test_properties_are_measured_right():
+    feats = relu_features((4, 8, 40, 36), seed=8)
+    mates = relu_features((2, 8, 40, 36), seed=9)
+    rows = {r["normalisation"]: r for r in compare.properties(feats, 0, mates, ACROSS,
+                                                              compare.BatchNormSettings())}
+    assert rows["LRN"]["trainable parameters"] == 0
+    assert rows["BatchNorm"]["trainable parameters"] == 2 * 8
+    assert rows["LayerNorm"]["trainable parameters"] == 2 * 8 * 40 * 36
+    assert rows["GroupNorm"]["trainable parameters"] == 2 * 8
+    assert rows["InstanceNorm"]["trainable parameters"] == 0  # torch's default: affine=False
+    assert rows["BatchNorm"]["output depends on other images"] == "yes"
+    assert rows["BatchNorm"]["train and eval differ"] == "yes"
+    for name in ("LRN", "LayerNorm", "InstanceNorm", "GroupNorm"):
+        assert rows[name]["output depends on other images"] == "no", name
+        assert rows[name]["train and eval differ"] == "no", name
+    assert rows["LRN"]["normalises over"].startswith("channels c-2..c+2")
+
+
+def test_histograms_share_bins_and_count_every_finite_value():
+    maps = {"a": np.array([0.0, 1.0, 2.0]), "b": np.array([-1.0, np.nan, 3.0])}
+    edges, counts = compare.histograms(maps, bins=4)
+    assert edges[0] == -1.0 and edges[-1] == 3.0
+    assert counts["a"].sum() == 3 and counts["b"].sum() == 2
+
+
+def test_batch_squares_and_augments():
+    image = np.random.default_rng(0).random((30, 50), dtype=np.float32)
+    sq = batch.square(image, 16)
+    assert sq.shape == (16, 16, 3) and np.allclose(sq[..., 0], sq[..., 2])  # grey -> RGB
+    np.testing.assert_array_equal(batch.augment(sq, "flip"), sq[:, ::-1])
+    assert batch.augment(sq, "brighter").max() <= 1.0
+    np.testing.assert_allclose(batch.augment(sq, "darker"), sq * 0.5)
+    assert batch.augment(sq, "crop").shape == sq.shape
+    labels = batch.batch_labels(["cat", "my photo (1).png"], ["flip"])
+    assert labels == ["cat", "my photo (1).png", "cat (flip)", "my photo (1).png (flip)"]
+    assert [batch.split_label(label) for label in labels] == [
+        ("cat", None), ("my photo (1).png", None), ("cat", "flip"), ("my photo (1).png", "flip")]
+    with pytest.raises(ValueError, match="unknown augmentation"):
+        batch.augment(sq, "rotate")
+
+
+# --- Conventions ------------------------------------------------------------------------------------
+
+def _accepts(mode, convention, size):
+    try:
+        resolve(size, 1.0, 0.75, 1.0, mode=mode, convention=convention)
+        return True
+    except ValueError:
+        return False
+
+
+SETTINGS = [(mode, c, n) for mode, sizes in (("across", (1, 2, 3, 4, 5, 8)), ("within", (1, 2, 3, 5)))
+            for c in conventions_for(mode) for n in sizes if _accepts(mode, c, n)]
+
+
+@pytest.mark.parametrize("mode, source, size", SETTINGS)
+def test_translated_settings_agree_on_real_features_with_torch_itself(mode, source, size):
+    feats = relu_features((12, 16, 16), seed=10)
+    params = dict(size=size, alpha=3.0, beta=0.75, k=1.5)
+    result = translator.agreement(feats, params, source, mode, translated=True)
+    assert source in result.names
+    assert result.matrix.max() < 1e-6, result.names  # float32 rounding only
+    rows = {r["convention"]: r for r in translator.translations(params, source, mode)}
+    assert set(rows) == set(conventions_for(mode))
+    for name in conventions_for(mode):  # a convention runs exactly when it has a translation
+        assert (name in result.names) == (rows[name]["why not"] == ""), name
+        assert (name in result.missing) == (rows[name]["why not"] != ""), name
+
+
+def test_same_numbers_in_other_libraries_disagree():
+    feats = relu_features((12, 16, 16), seed=11)
+    result = translator.agreement(feats, dict(size=4, alpha=3.0, beta=0.75, k=1.0), "pytorch",
+                                  "across", translated=False)
+    i, j = result.names.index("pytorch"), result.names.index("onnx")
+    assert result.matrix[i, j] > 0.01  # mirror-image windows for an even size
+    assert result.matrix[i, result.names.index(translator.TORCH_ITSELF["across"])] < 1e-6
+    assert "caffe" in result.missing and "odd" in result.missing["caffe"]
+
+
+def test_translation_table_keeps_the_source_numbers_and_explains_gaps():
+    rows = {r["convention"]: r for r in translator.translations(
+        dict(size=5, alpha=1e-4, beta=0.75, k=2.0), "alexnet", "across")}
+    assert rows["alexnet"]["parameters"].startswith("n=5,")  # not n=4, the same window
+    assert rows["pytorch"]["parameters"] == "size=5, alpha=0.0005, beta=0.75, k=2"
+    assert rows["tensorflow"]["parameters"].startswith("depth_radius=2, alpha=0.0001,")
+    rows = translator.translations(dict(size=4, alpha=1.0, beta=0.75, k=1.0), "pytorch", "across")
+    assert [r["convention"] for r in rows if not r["why not"]] == ["pytorch"]
+    assert all("c-2..c+1" in r["why not"] for r in rows if r["why not"])
+
+
+def test_worked_examples_reproduce_the_note():
+    examples = translator.worked_examples()
+    assert len(examples) == 3
+    for example in examples:
+        assert example.max_error < 1e-7, example.name
+
+
+def test_cross_map_lrn2d_defect_is_real_and_ours_is_not():
+    outputs = translator.cross_map_defect()
+    if outputs is None:
+        pytest.skip("this torch has no nn.CrossMapLRN2d")
+    ours, torch_lrn, legacy = outputs.values()
+    np.testing.assert_allclose(ours, [1 / 3, 1 / 4, 1 / 4, 1 / 4, 1 / 4, 1 / 3], rtol=1e-6)
+    np.testing.assert_allclose(torch_lrn, ours, rtol=1e-6)
+    assert np.abs(legacy - ours).max() > 0.04
+
+
+# --- the pages' URL state -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("page", [controls.Gradients, controls.Compare, controls.Conventions])
+def test_every_pages_defaults_round_trip_and_survive_garbage(page):
+    state, notices = controls.parse({}, page)
+    assert state == page() and notices == []
+    for key in [f for f in page.__dataclass_fields__ if not f.isupper()]:
+        parsed, notices = controls.parse({key: "\x00garbage"}, page)
+        assert isinstance(parsed, page)
+        parsed, _ = controls.parse({key: "1e308"}, page)
+        assert isinstance(parsed, page)
+
+
+def test_compare_url_round_trip_and_repairs():
+    state = controls.Compare(images=("spot", "cat"), augment=("flip", "darker"), chosen=3,
+                             swap=("noise",), bn_mode="eval", gamma=-1.5, shift=0.25, eps=1e-3,
+                             momentum=0.5, warmup=0, channel=2, convention="onnx", n=4)
+    assert controls.parse(controls.to_query(state), controls.Compare) == (state, [])
+    state, notices = controls.parse({"images": "cat,coffee,camera,astronaut,spot,noise",
+                                     "augment": "flip,crop", "warmup": "500",
+                                     "images ": "x"}, controls.Compare)
+    assert state.augment == () and state.warmup == 100 and len(notices) == 3
+
+
+def test_gradients_url_round_trip():
+    state = controls.Gradients(sample="spot", loss="one value", channel=3, row=10, col=20,
+                               mates=("cat", "noise"), mode="within", convention="caffe", n=3)
+    assert controls.parse(controls.to_query(state), controls.Gradients) == (state, [])
+    assert set(CONVENTIONS) >= set(controls.Gradients.CHOICES["convention"])
