@@ -58,6 +58,9 @@ for column, result, title in ((left, translated, "with the translated parameters
                        "says why).")
     elif result.missing:
         column.caption(" ".join(f"**{name}** refuses: {why}." for name, why in result.missing.items()))
+st.caption(f"{translator.TORCH_OWN}: torch's F.local_response_norm across channels; within a "
+           "channel, the note's avg_pool2d formula. Every other row runs lrn_core, so this one "
+           "is the outside witness.")
 worst = float(np.max(translated.matrix)) if translated.names else 0.0
 st.markdown(f"Translated, every library that can express the setting agrees to within "
             f"**{worst:.1e}** of the largest output (float32 rounding); given the same "

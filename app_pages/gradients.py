@@ -108,10 +108,11 @@ else:
     m1.metric("Largest |dL/dx| on the batch-mates: BatchNorm",
               f"{np.abs(mine.batchnorm.grad[1:]).max():.3g}")
     m2.metric("… and LRN", f"{np.abs(mine.lrn[1:]).max():.3g}")
-    m3.metric("Swap the batch-mates: this image's BatchNorm gradient changes by",
+    m3.metric("BatchNorm: change after a swap",
               f"{100 * explore.relative_change(mine.batchnorm.grad[0], swapped.batchnorm.grad[0]):.1f}%",
               help="largest |difference| relative to this image's largest |dL/dx|")
-    m3.caption(f"batch-mates swapped for {', '.join(others)}; LRN's gradient changes by "
+    m3.caption(f"this image's gradient when its batch-mates are swapped for "
+               f"{', '.join(others)}; LRN's changes by "
                f"{100 * explore.relative_change(mine.lrn[0], swapped.lrn[0]):.1f}%.")
     st.caption(f"BatchNorm's closed-form gradient against autograd through F.batch_norm: "
                f"largest difference {mine.batchnorm.max_diff:.1e} (largest |dL/dx| "

@@ -67,7 +67,10 @@ def panels_row(maps: dict[str, np.ndarray], height: int = 300, max_side: int = 1
             marker=dict(colorscale=scale, cmin=low, cmax=high if high > low else low + 1e-12,
                         color=[low], showscale=True,
                         colorbar=dict(x=left + width + 0.003, thickness=8, len=0.9,
-                                      tickfont=dict(size=10)))))
+                                      tickfont=dict(size=10),
+                                      # a flat map: one tick with its value, not a 1e-12 range
+                                      **({} if high > low else dict(tickvals=[low],
+                                                                    ticktext=[f"{low:.3g}"]))))))
         layout[f"xaxis{axis}"] = dict(domain=[left, left + width], visible=False)
         layout[f"yaxis{axis}"] = dict(scaleanchor=f"x{axis}", visible=False, autorange="reversed")
         layout["annotations"].append(dict(text=titles.get(name, name), x=left + width / 2, y=1.0,

@@ -58,11 +58,10 @@ def agreement(features: np.ndarray, params: dict, source: str, mode: str,
         except ValueError as err:
             missing[target] = str(err)
     # All of the above run lrn_core; torch's own computation is the outside witness.
-    name = TORCH_ITSELF[mode]
     try:
-        outputs[name] = torch_itself(x, params, source, mode, translated)
+        outputs[TORCH_OWN] = torch_own(x, params, source, mode, translated)
     except ValueError as err:
-        missing[name] = str(err)
+        missing[TORCH_OWN] = str(err)
     names = list(outputs)
     scale = float(outputs[source].abs().max()) if source in outputs else 1.0
     matrix = np.array([[float((outputs[a] - outputs[b]).abs().max()) / (scale or 1.0)
@@ -70,10 +69,10 @@ def agreement(features: np.ndarray, params: dict, source: str, mode: str,
     return Agreement(names, matrix, missing)
 
 
-TORCH_ITSELF = {"across": "torch F.local_response_norm", "within": "torch avg_pool2d formula"}
+TORCH_OWN = "torch's own"  # a short label: F.local_response_norm, or the avg_pool2d formula
 
 
-def torch_itself(x: torch.Tensor, params: dict, source: str, mode: str,
+def torch_own(x: torch.Tensor, params: dict, source: str, mode: str,
                  translated: bool) -> torch.Tensor:
     """The setting computed by torch's own code rather than lrn_core's: PyTorch's LRN across
     channels; within a channel, the note's formula for the alpha / n^2 libraries,

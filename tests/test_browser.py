@@ -95,3 +95,42 @@ def test_latency_script_can_measure_the_current_page(server, page):
     figure, whole, reported = measure(page, 2)
     assert len(figure) == len(whole) == len(reported) == 2
     assert all(0 < f <= w for f, w in zip(figure, whole))
+
+
+def test_gradients_page(server, page):
+    open_page(page, f"{server}/gradients", charts=4)
+    assert exception_boxes(page) == []
+    assert page.get_by_text("That is lateral inhibition").count() == 1
+    slider(page, "α (log scale)").focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(500)
+    wait_for_app(page)
+    assert "alpha=" in page.url and exception_boxes(page) == []
+    shot(page, "gradients")
+
+
+def test_compare_page_eval_mode_stops_batch_dependence(server, page):
+    open_page(page, f"{server}/compare", charts=6)
+    assert exception_boxes(page) == []
+    shot(page, "compare")
+    page.get_by_text("eval", exact=True).click()
+    page.get_by_text("BatchNorm (eval) output changes by").wait_for(timeout=30_000)
+    wait_for_app(page)
+    metric = page.locator('[data-testid="stMetric"]', has_text="BatchNorm (eval) output changes by")
+    assert metric.locator('[data-testid="stMetricValue"]').inner_text() == "0%"
+    assert "bn_mode=eval" in page.url and exception_boxes(page) == []
+    shot(page, "compare_eval")
+
+
+def test_conventions_page_from_the_sidebar(server, page):
+    open_page(page, server, charts=1)
+    page.get_by_role("link", name="Conventions").click()
+    page.wait_for_url("**/conventions**")
+    wait_for_app(page)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2")
+    assert exception_boxes(page) == []
+    assert page.get_by_text("Known defects of other implementations").count() == 1
+    shot(page, "conventions")
+    open_page(page, f"{server}/conventions?convention=pytorch&n=4&alpha=10", charts=2)
+    assert page.get_by_text("asymmetric window").count() == 1
+    shot(page, "conventions_even_size")

@@ -204,7 +204,7 @@ def test_same_numbers_in_other_libraries_disagree():
                                   "across", translated=False)
     i, j = result.names.index("pytorch"), result.names.index("onnx")
     assert result.matrix[i, j] > 0.01  # mirror-image windows for an even size
-    assert result.matrix[i, result.names.index(translator.TORCH_ITSELF["across"])] < 1e-6
+    assert result.matrix[i, result.names.index(translator.TORCH_OWN)] < 1e-6
     assert "caffe" in result.missing and "odd" in result.missing["caffe"]
 
 

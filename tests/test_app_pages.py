@@ -1,0 +1,196 @@
+"""The Gradients, LRN vs BatchNorm and Conventions pages as a user drives them (AppTest)."""
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def open_page(script: str, query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(query or {})
+    at.switch_page(f"app_pages/{script}.py")
+    return at.run()
+
+
+def no_exceptions(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def metric(at: AppTest, label_start: str) -> str:
+    return next(m.value for m in at.metric if m.label.startswith(label_start))
+
+
+def percent(text: str) -> float:
+    return float(text.rstrip("%"))
+
+
+def messages(at: AppTest) -> str:
+    return " ".join(m.value for m in list(at.warning) + list(at.info))
+
+
+# --- Gradients ------------------------------------------------------------------------------------
+
+def test_gradients_page_closed_form_agrees_with_autograd():
+    at = open_page("gradients")
+    no_exceptions(at)
+    assert at.title[0].value == "Gradients"
+    assert float(metric(at, "Largest |closed form − autograd|")) < 1e-12
+    assert len(at.get("plotly_chart")) == 4  # dL/dx, the Jacobian, BatchNorm's and LRN's batch
+    assert any("lateral inhibition" in m.value for m in at.markdown)
+    # BatchNorm sends gradient to the batch-mates, LRN none, and swapping them matters
+    assert float(metric(at, "Largest |dL/dx| on the batch-mates: BatchNorm")) > 0
+    assert float(metric(at, "… and LRN")) == 0
+    assert percent(metric(at, "BatchNorm: change after a swap")) > 1
+    assert any("LRN's changes by 0.0%" in c.value for c in at.caption)
+
+
+def test_gradients_page_controls_change_the_result():
+    at = open_page("gradients")
+    before = metric(at, "BatchNorm: change after a swap")
+    at.radio(key="g_loss").set_value("one value").run()
+    no_exceptions(at)
+    assert any("(c, r, s) = (5," in m.value for m in at.latex)  # the pixel is named
+    assert metric(at, "BatchNorm: change after a swap") != before
+    at.radio(key="g_mode").set_value("within").run()
+    no_exceptions(at)
+    assert float(metric(at, "Largest |closed form − autograd|")) < 1e-12
+    at.multiselect(key="g_mates").set_value([]).run()
+    no_exceptions(at)
+    assert "Pick at least one batch-mate" in messages(at)
+    assert at.query_params["mode"] == "within" and at.query_params["loss"] == "one value"
+
+
+def test_gradients_page_repairs_a_hand_edited_url():
+    at = open_page("gradients", {"mates": "cat,bogus", "side": "99999", "loss": "cubed",
+                                 "row": "5000", "col": "-7", "k": "0", "alpha": "0"})
+    no_exceptions(at)
+    notices = " ".join(w.value for w in at.warning)
+    assert "left out 'bogus'" in notices and "loss='cubed' is not valid" in notices
+    assert at.slider(key="g_side").value == 256
+    assert at.number_input(key="g_row").value == 255  # kept inside the image
+    assert at.multiselect(key="g_mates").value == ["cat"]
+
+
+# --- LRN vs BatchNorm ----------------------------------------------------------------------------
+
+def test_compare_page_shows_batch_dependence_for_batchnorm_only():
+    at = open_page("compare")
+    no_exceptions(at)
+    assert at.title[0].value == "LRN vs BatchNorm"
+    assert percent(metric(at, "Swap the batch-mates: BatchNorm (train)")) > 1
+    assert percent(metric(at, "… LRN output changes by")) == 0
+    table = at.dataframe[0].value.set_index("normalisation")
+    assert table.loc["LRN", "trainable parameters"] == 0
+    assert table.loc["BatchNorm", "trainable parameters"] == 2 * 16
+    assert table.loc["BatchNorm", "output depends on other images"] == "yes"
+    assert table.loc["LRN", "output depends on other images"] == "no"
+    assert set(table.index) == {"LRN", "BatchNorm", "LayerNorm", "InstanceNorm", "GroupNorm"}
+    # eval mode: the running statistics, so the batch-mates stop mattering
+    at.radio(key="b_bn_mode").set_value("eval").run()
+    no_exceptions(at)
+    assert percent(metric(at, "Swap the batch-mates: BatchNorm (eval)")) == 0
+    assert percent(metric(at, "BatchNorm train against eval")) > 0
+
+
+def test_compare_page_controls_change_results():
+    at = open_page("compare", {"bn_mode": "eval"})
+    gap = percent(metric(at, "BatchNorm train against eval"))
+    at.slider(key="b_warmup").set_value(100).run()  # the running statistics catch up
+    no_exceptions(at)
+    assert percent(metric(at, "BatchNorm train against eval")) < gap
+    at.multiselect(key="b_augment").set_value(["flip", "darker"]).run()
+    no_exceptions(at)
+    assert len(at.selectbox(key="b_chosen").options) == 12  # 4 images x (1 + 2 augmentations)
+    at.selectbox(key="b_chosen").set_value(5).run()  # "coffee (flip)"
+    no_exceptions(at)
+    assert any(h.value.startswith("coffee (flip)") for h in at.subheader)
+    at.slider(key="b_gamma").set_value(-2.0).run()
+    no_exceptions(at)
+    assert at.query_params["gamma"] == "-2.0" and at.query_params["augment"] == "flip,darker"
+
+
+def _png(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.linear_gradient("L").resize((width, height)).convert("RGB").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_compare_page_uploads_join_the_batch_and_bad_ones_are_refused():
+    at = open_page("compare")
+    at.get("file_uploader")[0].set_value([("ramp.png", _png(80, 40), "image/png"),
+                                          ("bad.png", b"<html>", "image/png")]).run()
+    no_exceptions(at)
+    assert any("bad.png" in e.value for e in at.error)
+    assert "ramp.png" in at.multiselect(key="b_images").options
+    at.multiselect(key="b_images").set_value(["ramp.png", "cat"]).run()
+    no_exceptions(at)
+    assert at.selectbox(key="b_chosen").options[0] == "ramp.png"
+
+
+def test_compare_page_empty_batch_and_bad_urls():
+    at = open_page("compare")
+    at.multiselect(key="b_images").set_value([]).run()
+    no_exceptions(at)
+    assert "The batch is empty" in messages(at)
+    at = open_page("compare", {"images": "cat,coffee,camera,astronaut,spot,noise",
+                               "augment": "flip,crop,darker", "chosen": "99", "eps": "-1",
+                               "bn_mode": "sideways", "channels": "96", "side": "256"})
+    no_exceptions(at)
+    notices = " ".join(w.value for w in at.warning)
+    assert "at most 16 images" in notices and "bn_mode='sideways' is not valid" in notices
+    assert "working size" in notices  # 96 channels x 9 images do not fit at 256 px
+
+
+# --- Conventions -----------------------------------------------------------------------------------
+
+def test_conventions_page_translates_and_proves_it():
+    at = open_page("conventions")
+    no_exceptions(at)
+    rows = at.table[0].value.set_index("convention")
+    assert rows.loc["pytorch", "parameters"] == "size=5, alpha=0.0005, beta=0.75, k=2"
+    assert rows.loc["tensorflow", "parameters"].startswith("depth_radius=2, alpha=0.0001")
+    text = " ".join(m.value for m in at.markdown)
+    worst = float(re.search(r"agrees to within \*\*([0-9.e+-]+)\*\*", text).group(1))
+    assert worst < 1e-6  # every pair, torch's own F.local_response_norm included
+    examples = at.table[1].value
+    assert (examples["largest error"].astype(float) < 1e-7).all()
+    assert len(at.dataframe) == 1  # the CrossMapLRN2d demonstration
+
+
+def test_conventions_page_even_size_and_within_mode():
+    at = open_page("conventions", {"convention": "pytorch", "n": "4", "alpha": "10"})
+    no_exceptions(at)
+    assert "asymmetric window" in messages(at)
+    rows = at.table[0].value.set_index("convention")
+    assert (rows["why not"] != "").sum() == len(rows) - 1  # only PyTorch has c-2..c+1
+    at.radio(key="c_mode").set_value("within").run()
+    no_exceptions(at)
+    assert at.selectbox(key="c_convention").value == "caffe"  # the first with this mode
+    text = " ".join(m.value for m in at.markdown)
+    assert float(re.search(r"agrees to within \*\*([0-9.e+-]+)\*\*", text).group(1)) < 1e-6
+
+
+@pytest.mark.parametrize("query", [
+    {"convention": "cudnn", "n": "99", "k": "0", "beta": "0"},
+    {"mode": "sideways", "alpha": "nan", "sample": "<script>"},
+    {"convention": "tensorflow", "n": "0", "k": "0", "alpha": "0"},
+])
+def test_conventions_page_bad_urls(query):
+    at = open_page("conventions", query)
+    no_exceptions(at)
+    assert at.warning  # the repairs are shown
+
+
+def test_every_page_survives_leaving_and_returning():
+    at = open_page("compare")
+    at.radio(key="b_bn_mode").set_value("eval").run()
+    for script in ("gradients", "conventions", "explorer", "compare"):
+        at.switch_page(f"app_pages/{script}.py").run()
+        no_exceptions(at)
+    assert at.radio(key="b_bn_mode").value == "eval" and at.query_params["bn_mode"] == "eval"
