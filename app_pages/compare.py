@@ -1,5 +1,7 @@
 """LRN vs BatchNorm: one batch through both, and the measurements that tell them apart."""
 
+import time
+
 import numpy as np
 import streamlit as st
 
@@ -11,6 +13,7 @@ from lrn_app.samples import SAMPLES
 from lrn_core import resolve
 
 K = "b_"  # this page's widget keys: b_<field of controls.Compare>
+started = time.perf_counter()
 page = ui.PageState(controls.Compare, K)
 
 for notice in page.start():
@@ -168,4 +171,5 @@ ui.explain("The last two columns are measured with the current settings, not loo
            "each layer runs on this batch and on the swapped one, in training and evaluation "
            "mode (torch's own LayerNorm, InstanceNorm and GroupNorm with their default "
            "settings; parameters counted at this page's image size).")
+ui.compute_caption(started, "b__runs")
 page.save()

@@ -1,5 +1,7 @@
 """Conventions: one LRN setting in every library's terms, proved on real data."""
 
+import time
+
 import numpy as np
 import streamlit as st
 
@@ -9,6 +11,7 @@ from lrn_core import resolve
 from lrn_core.conventions import describe_window
 
 K = "c_"  # this page's widget keys: c_<field of controls.Conventions>
+started = time.perf_counter()
 page = ui.PageState(controls.Conventions, K)
 FEATURES = (16, 128)  # the proof's Gabor channels and working size
 
@@ -87,4 +90,5 @@ if defect is not None:
     st.caption("All-ones input, 6 channels, size 3, alpha 3, beta 1, k 1: the window sum is 3 "
                "inside and 2 at the ends, so the output should read 1/4 inside and 1/3 at the ends.")
     st.dataframe({"channel": list(range(6)), **defect}, hide_index=True)
+ui.compute_caption(started, "c__runs")
 page.save()

@@ -160,10 +160,7 @@ def lrn_panel(feats: np.ndarray) -> None:
             for framework, code in explore.code_snippets(state).items():
                 st.caption(framework)
                 st.code(code, language="python")
-    st.session_state["lrn_runs"] = st.session_state.get("lrn_runs", 0) + 1
-    st.caption(f"server compute {1000 * (time.perf_counter() - started):.0f} ms on {ui.device()} "
-               f"· update {st.session_state['lrn_runs']}", help="time from the controls to the "
-               "last figure of this panel; the update number lets a test see that it redrew")
+    ui.compute_caption(started, "lrn_runs", ui.device())
     page.save()
 
 

@@ -1,6 +1,8 @@
 """Gradients: LRN's backward pass in closed form, one output's Jacobian, and BatchNorm's
 batch coupling."""
 
+import time
+
 import numpy as np
 import streamlit as st
 
@@ -9,6 +11,7 @@ from lrn_app.samples import SAMPLES
 from lrn_core import resolve
 
 K = "g_"  # this page's widget keys: g_<field of controls.Gradients>
+started = time.perf_counter()
 page = ui.PageState(controls.Gradients, K)
 
 for notice in page.start():
@@ -90,11 +93,16 @@ else:
     stacks = {tuple(m): np.concatenate([feats[None], ui.batch_features(m, H, state.source,
                                                                        state.channels)])
               for m in (mates, others)}
-    runs = {m: ui.on_torch_thread(gradients.batch_gradients, b, lrn_args, loss, channel, row, col)
-            for m, b in stacks.items()}
-    mine, swapped = runs[tuple(mates)], runs[tuple(others)]
+    # BatchNorm's part does not depend on LRN's sliders: cached, so they move LRN's alone.
+    bn = {m: ui.batchnorm_gradient(hash(b.tobytes()), b, loss, channel, row, col,
+                                   check=m == tuple(mates))
+          for m, b in stacks.items()}
+    lrn_grads = {m: ui.on_torch_thread(gradients.lrn_batch_gradient, b, lrn_args, loss, channel,
+                                       row, col) for m, b in stacks.items()}
+    mine_bn, swapped_bn = bn[tuple(mates)], bn[tuple(others)]
+    mine_lrn, swapped_lrn = lrn_grads[tuple(mates)], lrn_grads[tuple(others)]
     labels = ["this image"] + list(mates)
-    bn_grad, bad = figures.finite(mine.batchnorm.grad[:, channel])
+    bn_grad, bad = figures.finite(mine_bn.grad[:, channel])
     if bad:
         st.warning(f"{bad} BatchNorm gradient values are not finite and are drawn as 0.")
     st.markdown(f"The loss is taken on **this image's** output only; the tiles show dL/dx of "
@@ -102,22 +110,23 @@ else:
     left, right = st.columns(2)
     left.plotly_chart(figures.channel_grid(bn_grad, False, "BatchNorm (training mode)", labels,
                                            wrap=4, symmetric=True), config=ui.PLOT)
-    right.plotly_chart(figures.channel_grid(mine.lrn[:, channel], False, "LRN", labels, wrap=4,
+    right.plotly_chart(figures.channel_grid(mine_lrn[:, channel], False, "LRN", labels, wrap=4,
                                             symmetric=True), config=ui.PLOT)
     m1, m2, m3 = st.columns(3)
     m1.metric("Largest |dL/dx| on the batch-mates: BatchNorm",
-              f"{np.abs(mine.batchnorm.grad[1:]).max():.3g}")
-    m2.metric("… and LRN", f"{np.abs(mine.lrn[1:]).max():.3g}")
+              f"{np.abs(mine_bn.grad[1:]).max():.3g}")
+    m2.metric("… and LRN", f"{np.abs(mine_lrn[1:]).max():.3g}")
     m3.metric("BatchNorm: change after a swap",
-              f"{100 * explore.relative_change(mine.batchnorm.grad[0], swapped.batchnorm.grad[0]):.1f}%",
+              f"{100 * explore.relative_change(mine_bn.grad[0], swapped_bn.grad[0]):.1f}%",
               help="largest |difference| relative to this image's largest |dL/dx|")
     m3.caption(f"this image's gradient when its batch-mates are swapped for "
                f"{', '.join(others)}; LRN's changes by "
-               f"{100 * explore.relative_change(mine.lrn[0], swapped.lrn[0]):.1f}%.")
+               f"{100 * explore.relative_change(mine_lrn[0], swapped_lrn[0]):.1f}%.")
     st.caption(f"BatchNorm's closed-form gradient against autograd through F.batch_norm: "
-               f"largest difference {mine.batchnorm.max_diff:.1e} (largest |dL/dx| "
-               f"{mine.batchnorm.scale:.3g}, float64).")
+               f"largest difference {mine_bn.max_diff:.1e} (largest |dL/dx| "
+               f"{mine_bn.scale:.3g}, float64).")
     st.markdown("BatchNorm normalises with the batch's mean and variance, so every image's "
                 "input moves this image's output and receives gradient from its loss; LRN "
                 "looks at one image and sends the batch-mates nothing.")
+ui.compute_caption(started, "g__runs")
 page.save()

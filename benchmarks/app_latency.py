@@ -1,12 +1,13 @@
 """Key press on a slider to redrawn figure, in real Chromium, against the 400 ms budget.
 
-    python -m benchmarks.app_latency [--moves 20]
+    python -m benchmarks.app_latency [--moves 20] [--page explorer|gradients|compare|conventions]
 
-Starts the app on a free loopback port, opens the Explorer in headless Debian Chromium,
-focuses the alpha slider and presses an arrow key `--moves` times, alternating
-direction. Each latency runs from the key press until the panel's "update N" caption has
-advanced and the browser has painted the next frame. Prints the median and 95th
-percentile, and the server compute the page reported for the same moves.
+Starts the app on a free loopback port, opens a page in headless Debian Chromium,
+focuses its alpha slider and presses an arrow key `--moves` times, alternating
+direction. Each latency runs from the key press until the page's "update N" caption has
+advanced and the browser has painted the next frame (on the Explorer, also until its
+output figure changed). Prints the median and 95th percentile, and the server compute
+the page reported for the same moves.
 """
 
 from __future__ import annotations
@@ -48,13 +49,44 @@ def measure(page, moves: int, slider_label: str = "α (log scale)"):
     return figure, latencies, server
 
 
+def measure_page(page, moves: int, slider_label: str = "α (log scale)"):
+    """Per move: seconds until the page's update caption advanced, and the server's ms."""
+    thumb = slider(page, slider_label)
+    latencies, server = [], []
+    for i in range(moves):
+        before, _ = panel_update(page)
+        thumb.focus()
+        start = time.perf_counter()
+        page.keyboard.press("ArrowRight" if (i // 5) % 2 == 0 else "ArrowLeft")
+        wait_for_panel_update(page, before)
+        next_frame(page)
+        latencies.append(time.perf_counter() - start)
+        server.append(panel_update(page)[1])
+    return latencies, server
+
+
+CHARTS = {"gradients": 4, "compare": 6, "conventions": 2}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--moves", type=int, default=20)
+    parser.add_argument("--page", default="explorer", choices=["explorer", *CHARTS])
     args = parser.parse_args(argv)
     reason = unavailable()
     if reason:
         raise SystemExit(f"cannot run: {reason}")
+    if args.page != "explorer":
+        with app_server() as url, browser_page(1600, 2600) as page:
+            open_page(page, f"{url}/{args.page}", charts=CHARTS[args.page])
+            measure_page(page, 2)  # warm-up
+            latencies, server = measure_page(page, args.moves)
+        whole = np.array(latencies) * 1e3
+        print(f"{args.page} page, defaults: key press on the alpha slider to the page's last "
+              f"caption in headless Chromium, {args.moves} moves")
+        print(f"  median {statistics.median(whole):.0f} ms, p95 {np.percentile(whole, 95):.0f} ms; "
+              f"server compute reported by the page: median {statistics.median(server):.0f} ms")
+        return
     with app_server() as url, browser_page() as page:
         open_page(page, f"{url}/explorer", charts=2)
         measure(page, 2)  # warm-up

@@ -107,28 +107,29 @@ def jacobian(features: np.ndarray, lrn_args: dict, channel: int, row: int, col: 
                     centre=float(row_of_J[channel, row, col]))
 
 
-@dataclass
-class BatchGradients:
-    """The gradient of a loss on image 0's output, with respect to every image of the batch."""
-
-    batchnorm: Checked  # (N, C, H, W)
-    lrn: np.ndarray  # (N, C, H, W): zero for every image but the first
-
-
-def batch_gradients(batch: np.ndarray, lrn_args: dict, loss: str, channel: int, row: int,
-                    col: int, eps: float = 1e-5) -> BatchGradients:
-    """BatchNorm in training mode (scale 1, shift 0) against LRN on an (N, C, H, W) batch,
-    with L a function of image 0's output only."""
-    x = torch.from_numpy(batch).double()
-    y_bn = batch_norm(x, None, None, training=True, eps=eps)
+def batchnorm_gradient(batch: np.ndarray, loss: str, channel: int, row: int, col: int,
+                       eps: float = 1e-5, check: bool = True) -> Checked:
+    """dL/dx of training-mode BatchNorm (scale 1, shift 0) on an (N, C, H, W) batch, with L
+    a function of image 0's output only. ``check``: in float64, against autograd through
+    F.batch_norm (else float32 and unchecked: max_diff is NaN)."""
+    x = torch.from_numpy(batch).double() if check else torch.from_numpy(batch)
+    y = batch_norm(x, None, None, training=True, eps=eps)
     g = torch.zeros_like(x)
-    g[0] = output_gradient(y_bn[0], loss, channel, row, col)
+    g[0] = output_gradient(y[0], loss, channel, row, col)
     closed, _, _ = batch_norm_backward(x, g, eps=eps)
+    if not check:
+        return Checked(grad=closed.numpy(), max_diff=float("nan"),
+                       scale=float(closed.abs().max()), undefined=0)
     x_auto = x.clone().requires_grad_()
-    (auto,) = torch.autograd.grad(F.batch_norm(x_auto, None, None, training=True, eps=eps), x_auto, g)
+    (auto,) = torch.autograd.grad(F.batch_norm(x_auto, None, None, training=True, eps=eps),
+                                  x_auto, g)
+    return _checked(closed, auto)
 
-    g_lrn = torch.zeros_like(x)
-    g_lrn[0] = output_gradient(lrn(x[0], **lrn_args), loss, channel, row, col)
-    return BatchGradients(batchnorm=_checked(closed, auto),
-                          lrn=lrn_backward(x, g_lrn, **lrn_args).float().numpy())
 
+def lrn_batch_gradient(batch: np.ndarray, lrn_args: dict, loss: str, channel: int, row: int,
+                       col: int) -> np.ndarray:
+    """The same for LRN: dL/dx of every image of the batch, L on image 0's output only."""
+    x = torch.from_numpy(batch)
+    g = torch.zeros_like(x)
+    g[0] = output_gradient(lrn(x[0], **lrn_args), loss, channel, row, col)
+    return lrn_backward(x, g, **lrn_args).numpy()

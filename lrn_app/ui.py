@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, fields
 
@@ -11,7 +12,7 @@ import torch
 
 from lrn_core import conventions_for
 
-from . import batch, controls
+from . import batch, controls, gradients
 from .features import BANKS, SOURCES, feature_maps
 from .images import UPLOAD_TYPES, ImageError, decode_image
 from .samples import DEFAULT_SAMPLE, SAMPLES, load_sample
@@ -39,6 +40,15 @@ def device() -> str:
     return "cpu"
 
 
+def compute_caption(started: float, counter: str, on: str = "cpu") -> None:
+    """The last line of a page or panel: its server time since ``started`` (perf_counter)
+    and an update number, so that a test or a benchmark can tell that it redrew."""
+    st.session_state[counter] = st.session_state.get(counter, 0) + 1
+    st.caption(f"server compute {1000 * (time.perf_counter() - started):.0f} ms on {on} "
+               f"· update {st.session_state[counter]}", help="time from the controls to the "
+               "last figure; the update number lets a test see that the page redrew")
+
+
 def presenting() -> bool:
     return bool(st.session_state.get("present", False))
 
@@ -64,6 +74,14 @@ def uploaded_image(data: bytes, name: str, side: int) -> np.ndarray:
 def features(image_key: str, _image: np.ndarray, source: str, channels: int) -> np.ndarray:
     """Feature maps, cached by the image's key (hashing the array itself would cost more)."""
     return on_torch_thread(feature_maps, _image, source, channels)
+
+
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+def batchnorm_gradient(batch_key: int, _batch: np.ndarray, loss: str, channel: int, row: int,
+                       col: int, check: bool) -> gradients.Checked:
+    """gradients.batchnorm_gradient, cached by a hash of the batch's bytes."""
+    return on_torch_thread(gradients.batchnorm_gradient, _batch, loss, channel, row, col,
+                           check=check)
 
 
 class PageState:
@@ -180,8 +198,15 @@ def image_and_features(K: str, square: bool = False, side_range=controls.SIDE_RA
 def square_image(name: str, augmentation: str | None, side: int,
                  uploads: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """A sample or an upload, by name, cropped square at side x side RGB, maybe augmented."""
-    image = uploads[name] if uploads and name in uploads else sample_image(name, max(side, 256))
-    image = batch.square(image, side)
+    if uploads and name in uploads:
+        image = uploads[name]
+        return _square(f"upload:{name}:{hash(image.tobytes())}", image, augmentation, side)
+    return _square(name, sample_image(name, max(side, 256)), augmentation, side)
+
+
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def _square(key: str, _image: np.ndarray, augmentation: str | None, side: int) -> np.ndarray:
+    image = batch.square(_image, side)
     return batch.augment(image, augmentation) if augmentation else image
 
 

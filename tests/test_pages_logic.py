@@ -70,16 +70,23 @@ def test_jacobian_row_is_autograds_and_shows_lateral_inhibition(mode, convention
 
 def test_batchnorm_gradient_reaches_batch_mates_and_lrns_does_not():
     feats = relu_features((3, 4, 8, 8), seed=2)
-    result = gradients.batch_gradients(feats, ACROSS, "squared norm", 0, 0, 0)
-    assert np.abs(result.batchnorm.grad[1:]).max() > 1e-3  # the loss sees image 0 only
-    assert np.abs(result.lrn[1:]).max() == 0.0
-    assert result.batchnorm.max_diff < 1e-9 * result.batchnorm.scale
+    bn = gradients.batchnorm_gradient(feats, "squared norm", 0, 0, 0)
+    lrn_grad = gradients.lrn_batch_gradient(feats, ACROSS, "squared norm", 0, 0, 0)
+    assert np.abs(bn.grad[1:]).max() > 1e-3  # the loss sees image 0 only
+    assert np.abs(lrn_grad[1:]).max() == 0.0
+    assert bn.max_diff < 1e-9 * bn.scale
+    np.testing.assert_allclose(lrn_grad[0], gradients.lrn_gradient(
+        feats[0], ACROSS, "squared norm", 0, 0, 0).grad, rtol=1e-4, atol=1e-6)
+    unchecked = gradients.batchnorm_gradient(feats, "squared norm", 0, 0, 0, check=False)
+    np.testing.assert_allclose(unchecked.grad, bn.grad, rtol=1e-3, atol=1e-4)
+    assert np.isnan(unchecked.max_diff)
     # The same image with other batch-mates: BatchNorm's gradient for it moves, LRN's does not.
     other = feats.copy()
     other[1:] = relu_features((2, 4, 8, 8), seed=3)
-    swapped = gradients.batch_gradients(other, ACROSS, "squared norm", 0, 0, 0)
-    assert np.abs(swapped.batchnorm.grad[0] - result.batchnorm.grad[0]).max() > 1e-3
-    np.testing.assert_array_equal(swapped.lrn[0], result.lrn[0])
+    swapped = gradients.batchnorm_gradient(other, "squared norm", 0, 0, 0)
+    assert np.abs(swapped.grad[0] - bn.grad[0]).max() > 1e-3
+    np.testing.assert_array_equal(gradients.lrn_batch_gradient(other, ACROSS, "squared norm", 0, 0, 0)[0],
+                                  lrn_grad[0])
 
 
 def test_pick_pixel():
