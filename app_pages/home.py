@@ -20,8 +20,14 @@ ui.explain(
     "**Pages**\n"
     "- **LRN Explorer**: turn k, α, β and n and watch the window sum, the denominator, "
     "the output and the gain change, channel by channel; inspect one pixel's arithmetic; "
-    "compare what each framework's convention means by the same numbers.\n\n"
-    "Open the Explorer from the sidebar; every setting is kept in the page's address, "
+    "compare what each framework's convention means by the same numbers.\n"
+    "- **Gradients**: the backward pass in closed form, checked against autograd; one "
+    "output's Jacobian (lateral inhibition); BatchNorm's gradients coupling a batch.\n"
+    "- **LRN vs BatchNorm**: one batch through both, side by side; what changes when the "
+    "batch-mates or the mode change; a table of properties measured live.\n"
+    "- **Conventions**: one setting in every library's terms, proved on real data, with "
+    "the tutorials' worked examples and the known defects of other implementations.\n\n"
+    "Open a page from the sidebar; every setting is kept in the page's address, "
     "so a lesson can be bookmarked."
 )
 st.subheader("Built-in sample images")
