@@ -16,7 +16,7 @@ from lrn_core import CONVENTIONS, conventions_for
 from lrn_core.conventions import get as get_convention
 
 from .batch import AUGMENTATIONS, BATCH_MAX, batch_labels
-from .features import BANKS, SOURCES
+from .features import BANKS, SOURCES, source_channels
 from .gradients import LOSSES
 from .samples import DEFAULT_SAMPLE, SAMPLES
 
@@ -137,7 +137,7 @@ def _repair(state, notices: list[str], channel_count: int | None = None,
         s = replace(s, side=_clamp(s.side, *SIDE_RANGE))
     if hasattr(s, "channel"):
         if channel_count is None:
-            channel_count = channels if getattr(s, "source", "gabor") == "gabor" else 3
+            channel_count = source_channels(getattr(s, "source", "gabor"), channels)
         s = replace(s, channel=_clamp(s.channel, 0, channel_count - 1))
     if shape is not None and hasattr(s, "row"):
         s = replace(s, row=_clamp(s.row, -1, shape[0] - 1), col=_clamp(s.col, -1, shape[1] - 1))
@@ -235,7 +235,7 @@ BATCH_ELEMENTS_MAX = 1 << 25  # images x channels x side^2 of one batch: 128 MiB
 def _repair_batch_side(s, images: int, notices: list[str]):
     """Keep a batch page's side in range and its batch within BATCH_ELEMENTS_MAX."""
     side = _clamp(s.side, *BATCH_SIDE_RANGE)
-    channels = s.channels if s.source == "gabor" else 3
+    channels = source_channels(s.source, s.channels)
     while side > BATCH_SIDE_RANGE[0] and images * channels * side * side > BATCH_ELEMENTS_MAX:
         side -= 32
     if side != s.side:

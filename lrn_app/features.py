@@ -14,12 +14,19 @@ that strong edges give activations near 1, like the units of a trained network.
 
 from __future__ import annotations
 
+import functools
 import math
+from pathlib import Path
 
 import numpy as np
 import torch
 
-SOURCES = {"gabor": "Gabor filter bank + ReLU", "rgb": "Raw colour channels"}
+SOURCES = {"gabor": "Gabor filter bank + ReLU", "rgb": "Raw colour channels",
+           "learned": "Filters a CNN learned (Training lab) + ReLU"}
+# The learned source's default: the first layer of the Training lab's BatchNorm CNN
+# (default settings, seed 0), written by `python -m lrn_core.train --variants batchnorm
+# --seeds 1 --save-filters assets/learned/filters.npz`. The lab can replace it per session.
+LEARNED_DEFAULT = Path(__file__).resolve().parent.parent / "assets" / "learned" / "filters.npz"
 # channels -> (scales, orientations); two phases each.
 BANKS = {8: (1, 4), 16: (2, 4), 32: (2, 8), 48: (3, 8), 64: (4, 8), 96: (4, 12)}
 WAVELENGTHS = (4.0, 8.0, 16.0, 32.0)
@@ -67,15 +74,44 @@ def luminance(image: np.ndarray) -> np.ndarray:
     return image @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
-def feature_maps(image: np.ndarray, source: str = "gabor", channels: int = 16) -> np.ndarray:
-    """(C, H, W) float32 feature maps of an image in [0, 1]."""
+@functools.lru_cache(maxsize=4)
+def load_learned(path: Path = LEARNED_DEFAULT) -> tuple[np.ndarray, np.ndarray, float]:
+    """(filters (C, 1, K, K), bias (C,), gain) as ``lrn_core.train --save-filters`` saves them
+    (never unpickled: plain arrays only)."""
+    with np.load(path, allow_pickle=False) as saved:
+        return (saved["filters"].astype(np.float32), saved["bias"].astype(np.float32),
+                float(saved["gain"]))
+
+
+def source_channels(source: str, channels: int, learned: np.ndarray | None = None) -> int:
+    """How many feature maps a source gives (rgb: 3, or 1 for a grey image)."""
+    if source == "gabor":
+        return channels
+    if source == "learned":
+        return len((learned if learned is not None else load_learned())[0])
+    return 3
+
+
+def feature_maps(image: np.ndarray, source: str = "gabor", channels: int = 16,
+                 learned: tuple | None = None) -> np.ndarray:
+    """(C, H, W) float32 feature maps of an image in [0, 1]. ``learned``: (filters, bias,
+    gain) for the learned source, the network's first layer and ReLU (default: shipped)."""
+    if source == "learned":
+        filters, bias, gain = learned if learned is not None else load_learned()
+        return _convolve(luminance(image), torch.from_numpy(filters[:, 0]), gain,
+                         torch.from_numpy(bias))
     if source == "rgb":
         return np.ascontiguousarray((image[None] if image.ndim == 2 else image.transpose(2, 0, 1)),
                                     dtype=np.float32)
     if source != "gabor":
         raise ValueError(f"unknown feature source {source!r}; choose one of {', '.join(SOURCES)}")
-    grey = torch.from_numpy(np.ascontiguousarray(luminance(image), dtype=np.float32))
-    kernels = gabor_kernels(channels)
+    return _convolve(luminance(image), gabor_kernels(channels), FEATURE_GAIN)
+
+
+def _convolve(grey: np.ndarray, kernels: torch.Tensor, gain: float,
+              bias: torch.Tensor | None = None) -> np.ndarray:
+    """ReLU(grey correlated with each kernel + bias, reflect padding) * gain, as (C, H, W)."""
+    grey = torch.from_numpy(np.ascontiguousarray(grey, dtype=np.float32))
     # FFT convolution: the cost does not grow with the 49 x 49 kernels of the largest scale.
     radius = kernels.shape[-1] // 2
     padded = torch.nn.functional.pad(grey[None, None], (radius,) * 4, mode="reflect"
@@ -85,4 +121,6 @@ def feature_maps(image: np.ndarray, source: str = "gabor", channels: int = 16) -
     full = torch.fft.irfft2(spectrum, s=(h, w))
     # circular convolution; the valid part starts at 2 * radius
     responses = full[:, 2 * radius:, 2 * radius:][:, : grey.shape[0], : grey.shape[1]]
-    return responses.relu_().mul_(FEATURE_GAIN).contiguous().numpy()
+    if bias is not None:
+        responses = responses + bias[:, None, None]
+    return responses.relu_().mul_(gain).contiguous().numpy()

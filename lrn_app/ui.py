@@ -70,10 +70,20 @@ def uploaded_image(data: bytes, name: str, side: int) -> np.ndarray:
     return decode_image(data, name, side)
 
 
+def features(image_key: str, image: np.ndarray, source: str, channels: int) -> np.ndarray:
+    """Feature maps, cached by the image's key (hashing the array itself would cost more).
+    The learned source uses this session's filters from the Training lab, if it chose some."""
+    learned = st.session_state.get("learned_layer") if source == "learned" else None
+    name = learned["name"] if learned else "shipped"
+    arrays = (learned["filters"], learned["bias"], learned["gain"]) if learned else None
+    return _features(f"{image_key}:{name}" if source == "learned" else image_key, image,
+                     source, channels, arrays)
+
+
 @st.cache_data(max_entries=16, ttl=3600, show_spinner="Computing feature maps...")
-def features(image_key: str, _image: np.ndarray, source: str, channels: int) -> np.ndarray:
-    """Feature maps, cached by the image's key (hashing the array itself would cost more)."""
-    return on_torch_thread(feature_maps, _image, source, channels)
+def _features(image_key: str, _image: np.ndarray, source: str, channels: int,
+              _learned: tuple | None) -> np.ndarray:
+    return on_torch_thread(feature_maps, _image, source, channels, _learned)
 
 
 @st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
@@ -190,8 +200,10 @@ def image_and_features(K: str, square: bool = False, side_range=controls.SIDE_RA
         feats = features(image_key, image, source, channels)
         C, H, W = feats.shape
         explain(f"{C} feature maps of {H} x {W} pixels"
-                + (": Gabor filters, channel order = scale, orientation, phase, so neighbouring "
-                   "channels are similar orientations." if source == "gabor" else "."))
+                + {"gabor": ": Gabor filters, channel order = scale, orientation, phase, so "
+                            "neighbouring channels are similar orientations.",
+                   "learned": ": the first layer of a CNN trained on shapes (Training lab); its "
+                              "channels have no natural order."}.get(source, "."))
     return feats
 
 

@@ -23,6 +23,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -107,6 +108,7 @@ class Run:
     seed: int
     epochs: list[Epoch] = field(default_factory=list)
     first_filters: torch.Tensor | None = None  # (width, 1, 5, 5) after the last epoch
+    first_bias: torch.Tensor | None = None  # (width,)
     parameters: int = 0  # trainable
 
     @property
@@ -163,6 +165,7 @@ class Trainer:
                       val_loss, val_acc, time.perf_counter() - start)
         self.run.epochs.append(epoch)
         self.run.first_filters = self.model[0].weight.detach().clone()
+        self.run.first_bias = self.model[0].bias.detach().clone()
         return epoch
 
 
@@ -178,6 +181,15 @@ def train(variant: str, seed: int, config: TrainConfig) -> Run:
     while not trainer.done:
         trainer.step()
     return trainer.run
+
+
+def first_layer(run: Run, config: TrainConfig) -> dict[str, torch.Tensor]:
+    """A run's first conv layer as a feature source: its filters and bias, and the gain
+    that brings the 99.9th percentile of its ReLU responses on the validation images to 1."""
+    (_, _), (x_val, _) = data(config)
+    responses = F.conv2d(x_val, run.first_filters, run.first_bias, padding=2).relu()
+    gain = 1.0 / float(torch.quantile(responses.flatten()[::7], 0.999).clamp_min(1e-6))
+    return {"filters": run.first_filters, "bias": run.first_bias, "gain": torch.tensor(gain)}
 
 
 @dataclass
@@ -244,6 +256,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2,
                         help="runs trained side by side, each on one CPU thread (default 2)")
+    parser.add_argument("--save-filters", metavar="PATH.npz",
+                        help="write the first run's first layer (filters, bias, gain) there")
     for name, value in asdict(defaults).items():
         kwargs = dict(choices=LAB_CONVENTIONS) if name == "convention" else {}
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value, **kwargs)
@@ -270,6 +284,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{VARIANTS[s.variant]:<24}{100 * s.mean:>15.1f}%{100 * s.spread:>11.1f}%"
               f"{s.seconds_per_epoch:>9.2f}{per_run:>8.1f}{s.parameters:>9}")
     print(f"\n{verdict(summarise(runs))}")
+    if args.save_filters:
+        layer = first_layer(runs[0], config)
+        np.savez(args.save_filters, **{k: v.numpy().astype(np.float32) for k, v in layer.items()})
+        print(f"first layer of {runs[0].variant} seed {runs[0].seed} written to {args.save_filters}")
     print(f"total {time.perf_counter() - started:.1f} s (spread: half the range over the seeds)")
 
 

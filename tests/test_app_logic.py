@@ -111,3 +111,24 @@ def test_symmetric_grid_puts_zero_at_mid_grey():
     tiles = np.asarray(Image.open(io.BytesIO(png)))
     assert tiles[1, 1] in (127, 128) and tiles[0, 0] == 255  # zero mid-grey, max white
     assert tiles[0, 8] == 0  # channel 1's -3 is black (tiles are 4 px plus a 4 px gap)
+
+
+def test_learned_feature_source_is_the_shipped_first_layer():
+    from lrn_app.features import load_learned, source_channels
+    filters, bias, gain = load_learned()
+    assert filters.shape == (12, 1, 5, 5) and bias.shape == (12,) and gain > 0
+    image = np.random.default_rng(2).random((30, 40), dtype=np.float32)
+    padded = F.pad(torch.from_numpy(image)[None, None], (2,) * 4, mode="reflect")
+    direct = F.conv2d(padded, torch.from_numpy(filters), torch.from_numpy(bias)).relu()[0] * gain
+    np.testing.assert_allclose(feature_maps(image, "learned"), direct.numpy(), atol=1e-5)
+    assert source_channels("learned", 16) == 12 and source_channels("rgb", 16) == 3
+
+
+def test_shipped_filters_are_what_the_command_line_writes(tmp_path):
+    # python -m lrn_core.train --variants batchnorm --seeds 1 --save-filters ... (about 5 s)
+    from lrn_app.features import load_learned
+    from lrn_core.train import main
+    main(["--variants", "batchnorm", "--seeds", "1", "--save-filters", str(tmp_path / "f.npz")])
+    fresh, shipped = load_learned(tmp_path / "f.npz"), load_learned()
+    for a, b in zip(fresh, shipped):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
