@@ -23,6 +23,8 @@ navigation = st.navigation([
             url_path="compare"),
     st.Page("app_pages/conventions.py", title="Conventions", icon=":material/translate:",
             url_path="conventions"),
+    st.Page("app_pages/training.py", title="Training lab", icon=":material/model_training:",
+            url_path="training"),
 ])
 
 with st.sidebar:

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from lrn_core import CONVENTIONS, conventions_for
 from lrn_core.conventions import get as get_convention
+from lrn_core.train import LAB_CONVENTIONS, VARIANTS, TrainConfig
 
 from .batch import AUGMENTATIONS, BATCH_MAX, batch_labels
 from .features import BANKS, SOURCES, source_channels
@@ -100,6 +101,8 @@ def _repair(state, notices: list[str], channel_count: int | None = None,
     ``shape``: their (H, W), when known, to keep an inspected pixel inside them.
     Fields a page lacks (channel, side, ...) are skipped; its own ``repair_page`` runs last."""
     s = state
+    if not hasattr(s, "mode"):  # a page without LRN's mode (the Training lab) repairs its own
+        return type(s).repair_page(s, notices)
     if s.mode not in ("across", "within"):
         notices.append(f"mode {s.mode!r} is unknown; using 'across'.")
         s = replace(s, mode="across")
@@ -347,3 +350,58 @@ class Conventions:
     alpha: float = 1e-4
     beta: float = 0.75
     sample: str = DEFAULT_SAMPLE
+
+
+LEARNING_RATES = (0.005, 0.01, 0.02, 0.05, 0.1)
+
+
+@dataclass(frozen=True)
+class Training:
+    """The Training lab: which variants, seeds and epochs, and the LRN variants' settings."""
+
+    CHOICES: ClassVar[dict] = {"variants": tuple(VARIANTS), "convention": LAB_CONVENTIONS,
+                               "filters_from": tuple(VARIANTS)}
+    SEEDS_MAX: ClassVar[int] = 5
+    EPOCHS_MAX: ClassVar[int] = 20
+
+    variants: tuple = tuple(VARIANTS)
+    seeds: int = 3
+    epochs: int = TrainConfig.epochs
+    lr: float = TrainConfig.lr
+    convention: str = TrainConfig.convention
+    n: int = TrainConfig.n
+    k: float = TrainConfig.k
+    alpha: float = TrainConfig.alpha
+    beta: float = TrainConfig.beta
+    filters_from: str = "batchnorm"  # whose learned first layer is shown
+
+    @staticmethod
+    def repair_page(s, notices):
+        if not s.variants:
+            notices.append("no variant chosen; using all of them.")
+            s = replace(s, variants=Training.variants)
+        lim = limits(s.convention, "within")  # the stricter mode: both LRN variants must run
+        ranges = {"seeds": (1, Training.SEEDS_MAX), "epochs": (1, Training.EPOCHS_MAX),
+                  "n": (lim.n_min, min(lim.n_max, 15)), "k": (lim.k_min, K_MAX),
+                  "alpha": (0.0, ALPHA_MAX), "beta": (lim.beta_min, BETA_MAX)}
+        for name, (low, high) in ranges.items():
+            value = _clamp(getattr(s, name), low, high)
+            if value != getattr(s, name):
+                notices.append(f"{name} = {getattr(s, name):g} is outside {low:g}..{high:g}; "
+                               f"using {value:g}.")
+                s = replace(s, **{name: value})
+        if lim.n_step == 2 and s.n % 2 == 0:
+            notices.append(f"{s.convention} takes odd sizes only; n = {s.n} became {s.n + 1}.")
+            s = replace(s, n=s.n + 1)
+        if s.lr not in LEARNING_RATES:
+            lr = min(LEARNING_RATES, key=lambda v: abs(v - s.lr))
+            notices.append(f"learning rate {s.lr:g} is not offered; using {lr:g}.")
+            s = replace(s, lr=lr)
+        if s.k == 0 and s.alpha == 0:
+            notices.append("k = 0 with alpha = 0 divides by zero everywhere; using k = 1.")
+            s = replace(s, k=1.0)
+        return s
+
+    def config(self) -> TrainConfig:
+        return replace(TrainConfig(), epochs=self.epochs, lr=self.lr, convention=self.convention,
+                       n=self.n, k=self.k, alpha=self.alpha, beta=self.beta)

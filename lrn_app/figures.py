@@ -238,3 +238,44 @@ def difference_matrix(names: list[str], matrix: np.ndarray, title: str) -> go.Fi
     fig.update_layout(height=80 + 45 * len(names), margin=dict(l=5, r=5, t=40, b=5), title=title,
                       yaxis=dict(autorange="reversed"))
     return fig
+
+
+PALETTE = ("#7f7f7f", "#d62728", "#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd")
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def training_curves(series: dict[str, tuple[list[list[float]], list[list[float]]]], title: str,
+                    y_title: str, colours: dict[str, str] | None = None) -> go.Figure:
+    """Per variant, (validation, training) values of each seed per epoch: the validation
+    mean as a solid line with the band from the lowest to the highest seed, the training
+    mean dotted. Seeds that stopped early count until they stopped."""
+    traces = []
+    for i, (name, (val, train)) in enumerate(series.items()):
+        colour = (colours or {}).get(name, PALETTE[i % len(PALETTE)])
+        for runs, solid in ((val, True), (train, False)):
+            epochs = max((len(r) for r in runs), default=0)
+            if not epochs:
+                continue
+            x = list(range(1, epochs + 1))
+            columns = [[r[e] for r in runs if len(r) > e] for e in range(epochs)]
+            mean = [float(np.mean(c)) for c in columns]
+            if solid:
+                low, high = [min(c) for c in columns], [max(c) for c in columns]
+                traces.append(go.Scatter(x=x + x[::-1], y=high + low[::-1], fill="toself", mode="lines",
+                                         fillcolor=_rgba(colour, 0.18), line=dict(width=0),
+                                         hoverinfo="skip", showlegend=False, legendgroup=name))
+            traces.append(go.Scatter(
+                x=x, y=mean, mode="lines+markers" if solid else "lines", legendgroup=name,
+                name=name if solid else f"{name} (training)", showlegend=solid,
+                line=dict(color=colour, width=2.5 if solid else 1.2, dash=None if solid else "dot"),
+                hovertemplate=f"{name}, epoch %{{x}}: %{{y:.3g}} "
+                              f"({'validation' if solid else 'training'})<extra></extra>"))
+    fig = go.Figure(traces)
+    fig.update_layout(height=360, margin=dict(l=5, r=5, t=40, b=5), title=title,
+                      xaxis=dict(title="epoch", dtick=1), yaxis_title=y_title,
+                      legend=dict(orientation="h", y=-0.2, x=0.5, xanchor="center", yanchor="top"))
+    return fig

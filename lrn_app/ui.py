@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, fields
 
@@ -31,6 +33,41 @@ _TORCH_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lrn-torch
 def on_torch_thread(fn, *args, **kwargs):
     """``fn(*args, **kwargs)`` on a warm, long-lived thread; its result or its exception."""
     return _TORCH_THREADS.submit(fn, *args, **kwargs).result()
+
+
+def on_torch_threads(calls: list) -> list:
+    """Each ``fn`` of ``calls`` on its own warm thread, side by side; their results in order."""
+    futures = [_TORCH_THREADS.submit(fn) for fn in calls]
+    return [f.result() for f in futures]
+
+
+class RunStore:
+    """Finished training runs, shared by every session of this server: a class that trains
+    once shows the result to all. Bounded (least recently used out) and thread-safe."""
+
+    def __init__(self, max_runs: int = 96):
+        self._runs: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self.max_runs = max_runs
+
+    def get(self, key: tuple):
+        with self._lock:
+            if key in self._runs:
+                self._runs.move_to_end(key)
+                return self._runs[key]
+        return None
+
+    def put(self, key: tuple, run) -> None:
+        with self._lock:
+            self._runs[key] = run
+            self._runs.move_to_end(key)
+            while len(self._runs) > self.max_runs:
+                self._runs.popitem(last=False)
+
+
+@st.cache_resource
+def lab_runs() -> RunStore:
+    return RunStore()
 
 
 def device() -> str:

@@ -224,7 +224,7 @@ def summarise(runs: list[Run]) -> list[Summary]:
 def verdict(summaries: list[Summary]) -> str:
     """An honest sentence: which variant ended best, and whether that beats the spread."""
     if not summaries:
-        return "Nothing trained yet."
+        return "No run has finished yet."
     ranked = sorted(summaries, key=lambda s: s.mean, reverse=True)
     best = ranked[0]
     lines = [f"{VARIANTS[best.variant]} ended best: {100 * best.mean:.1f}% validation accuracy."]

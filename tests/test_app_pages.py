@@ -194,3 +194,49 @@ def test_every_page_survives_leaving_and_returning():
         at.switch_page(f"app_pages/{script}.py").run()
         no_exceptions(at)
     assert at.radio(key="b_bn_mode").value == "eval" and at.query_params["bn_mode"] == "eval"
+
+
+# --- Training lab ------------------------------------------------------------------------------------
+
+TINY_LAB = {"seeds": "1", "epochs": "1", "variants": "none,lrn_within", "lr": "0.05"}
+
+
+def test_training_lab_trains_shows_and_then_reuses_the_stored_runs(monkeypatch):
+    from lrn_core.train import Trainer
+    steps = []
+    original = Trainer.step
+    monkeypatch.setattr(Trainer, "step", lambda self: steps.append(self.run.variant) or original(self))
+    at = open_page("training", TINY_LAB)
+    no_exceptions(at)
+    next(b for b in at.button if b.label.startswith("Train (2 runs)")).click().run()
+    no_exceptions(at)
+    assert sorted(steps) == ["lrn_within", "none"]  # one epoch each
+    table = at.dataframe[0].value.set_index("variant")
+    assert list(table["runs finished"]) == ["1 of 1", "1 of 1"]
+    assert table.loc["LRN within a channel", "trainable parameters"] == \
+        table.loc["no normalisation", "trainable parameters"]  # LRN learns nothing
+    assert any("ended best" in m.value for m in at.markdown)
+    # Another session with the same settings: shown from the server's store, not retrained.
+    again = open_page("training", TINY_LAB)
+    no_exceptions(again)
+    assert len(steps) == 2 and not any(b.label.startswith("Train") for b in again.button)
+    assert any("shown without training again" in c.value for c in again.caption)
+    # The learned first layer becomes the other pages' feature source.
+    next(b for b in again.button if b.label.startswith("Use these filters")).click().run()
+    assert "seed 0" in again.session_state["learned_layer"]["name"]
+    again.query_params["source"] = "learned"
+    again.switch_page("app_pages/explorer.py").run()
+    no_exceptions(again)
+
+
+def test_training_lab_bad_urls_and_an_empty_choice():
+    at = open_page("training", {"variants": "dropout", "seeds": "99", "epochs": "-3",
+                                "lr": "7", "convention": "pytorch", "n": "40"})
+    no_exceptions(at)
+    notices = " ".join(w.value for w in at.warning)
+    assert "left out 'dropout'" in notices and "seeds = 99" in notices
+    assert "convention='pytorch' is not valid" in notices  # PyTorch has no within-channel LRN
+    assert at.slider(key="t_n").value <= 15
+    at.multiselect(key="t_variants").set_value([]).run()
+    no_exceptions(at)
+    assert "Pick at least one variant" in messages(at)

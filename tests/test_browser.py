@@ -134,3 +134,18 @@ def test_conventions_page_from_the_sidebar(server, page):
     open_page(page, f"{server}/conventions?convention=pytorch&n=4&alpha=10", charts=2)
     assert page.get_by_text("asymmetric window").count() == 1
     shot(page, "conventions_even_size")
+
+
+def test_training_lab_trains_live_and_stops(server, page):
+    open_page(page, f"{server}/training?variants=none,batchnorm&seeds=1&epochs=20", charts=2)
+    assert exception_boxes(page) == []
+    page.get_by_role("button", name="Train (2 runs)").click()
+    page.get_by_text("epochs trained").wait_for(timeout=30_000)  # the first epochs are drawn
+    page.wait_for_timeout(1500)
+    shot(page, "training_live")
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("button", name="Continue training (2 runs)").wait_for(timeout=30_000)
+    wait_for_app(page)
+    assert exception_boxes(page) == []
+    page.get_by_text("runs are not finished").wait_for(timeout=30_000)  # what was done is kept
+    shot(page, "training_stopped")

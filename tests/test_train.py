@@ -85,7 +85,7 @@ def test_verdict_is_honest_about_spread():
     assert "more than the seed-to-seed spread" in verdict(apart)
     one_seed = [Summary("batchnorm", [0.9], 1.0, 10), Summary("none", [0.6], 1.0, 8)]
     assert "cannot tell a result from noise" in verdict(one_seed)
-    assert verdict([]) == "Nothing trained yet."
+    assert verdict([]) == "No run has finished yet."
 
 
 def test_summaries_average_over_seeds():
