@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
@@ -117,6 +118,7 @@ class Run:
 
 
 _DATA: dict[tuple, tuple] = {}
+_INIT_LOCK = threading.Lock()
 
 
 def data(config: TrainConfig):
@@ -136,8 +138,9 @@ class Trainer:
 
     def __init__(self, variant: str, seed: int, config: TrainConfig):
         self.config = config
-        torch.manual_seed(seed)
-        self.model = make_model(variant, config)
+        with _INIT_LOCK:  # weight init draws from torch's global generator: one run at a time
+            torch.manual_seed(seed)
+            self.model = make_model(variant, config)
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=config.lr, momentum=0.9)
         self.shuffle = torch.Generator().manual_seed(seed)
         self.run = Run(variant, seed, parameters=sum(p.numel() for p in self.model.parameters()))

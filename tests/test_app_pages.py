@@ -240,3 +240,11 @@ def test_training_lab_bad_urls_and_an_empty_choice():
     at.multiselect(key="t_variants").set_value([]).run()
     no_exceptions(at)
     assert "Pick at least one variant" in messages(at)
+
+
+@pytest.mark.parametrize("script", ["gradients", "compare"])
+def test_learned_and_rgb_feature_sources_work_on_the_batch_pages(script):
+    for source, channels in (("learned", 12), ("rgb", 3)):
+        at = open_page(script, {"source": source})
+        no_exceptions(at)
+        assert at.slider(key=f"{script[0] if script == 'gradients' else 'b'}_channel").max == channels - 1

@@ -102,3 +102,15 @@ def test_command_line_prints_the_table(capsys):
     assert "no normalisation" in out and "BatchNorm" in out and "ended best" in out
     with pytest.raises(SystemExit):
         main(["--variants", "dropout"])
+
+
+def test_runs_side_by_side_equal_runs_one_at_a_time():
+    # Weight init draws from torch's global generator; two threads must not interleave it.
+    from concurrent.futures import ThreadPoolExecutor
+    jobs = [("none", 0), ("batchnorm", 1), ("lrn_across", 2), ("none", 3)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        parallel = list(pool.map(lambda job: train(*job, TINY), jobs))
+    for job, run in zip(jobs, parallel):
+        alone = train(*job, TINY)
+        assert torch.equal(run.first_filters, alone.first_filters), job
+        assert [e.val_acc for e in run.epochs] == [e.val_acc for e in alone.epochs], job
