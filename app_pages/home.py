@@ -26,7 +26,9 @@ ui.explain(
     "- **LRN vs BatchNorm**: one batch through both, side by side; what changes when the "
     "batch-mates or the mode change; a table of properties measured live.\n"
     "- **Conventions**: one setting in every library's terms, proved on real data, with "
-    "the tutorials' worked examples and the known defects of other implementations.\n\n"
+    "the tutorials' worked examples and the known defects of other implementations.\n"
+    "- **Training lab**: train the same small CNN without normalisation, with LRN and with "
+    "BatchNorm, several seeds each, and see what the claims about them are worth.\n\n"
     "Open a page from the sidebar; every setting is kept in the page's address, "
     "so a lesson can be bookmarked."
 )
