@@ -43,8 +43,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def app_server(timeout: float = 90.0):
-    """Start `streamlit run app.py` on 127.0.0.1; yield its base URL; stop it."""
+def app_server(timeout: float = 90.0, with_process: bool = False):
+    """Start `streamlit run app.py` on 127.0.0.1; yield its base URL (and the process, when
+    ``with_process``); stop it."""
     port = free_port()
     log = open(ROOT / "artifacts" / f"server-{port}.log", "w") if (ROOT / "artifacts").is_dir() \
         else subprocess.DEVNULL
@@ -66,7 +67,7 @@ def app_server(timeout: float = 90.0):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"streamlit did not start (exit code {proc.poll()})")
             time.sleep(0.3)
-        yield url
+        yield (url, proc) if with_process else url
     finally:
         proc.terminate()
         try:
