@@ -30,7 +30,7 @@ ui.explain(
 )
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(max_entries=1, ttl=3600, show_spinner=False)
 def shape_examples() -> np.ndarray:
     images, labels = make_shapes(36, 24, seed=0)
     order = labels.argsort(stable=True)[:36]

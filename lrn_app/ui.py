@@ -193,8 +193,12 @@ def load_uploads(files, side: int) -> dict[str, np.ndarray]:
             continue
         kept.pop(file.name, None)
         kept[file.name] = data  # newest last
-        while len(kept) > UPLOADS_KEPT:
-            kept.pop(next(iter(kept)))
+    dropped = list(kept)[:-UPLOADS_KEPT]  # the oldest
+    for name in dropped:
+        del kept[name]
+    if dropped:
+        st.warning(f"A session keeps the {UPLOADS_KEPT} most recent uploads; dropped "
+                   f"{', '.join(dropped)}.")
     return remembered_uploads(side)
 
 
