@@ -209,3 +209,12 @@ def test_an_uploaded_image_is_used():
 ])
 def test_extreme_settings_render_without_errors(query):
     no_exceptions(explorer(query))
+
+
+def test_k_zero_on_an_all_zero_region_is_counted_not_nan():
+    # The checkerboard's flat squares give all-zero Gabor responses: with k = 0 their
+    # denominator is 0; the page says how many such cells there are, and draws 0.
+    at = explorer({"sample": "checkerboard", "k": "0", "alpha": "10"})
+    no_exceptions(at)
+    assert any("denominator is 0" in i.value for i in at.info)
+    assert not at.warning  # no NaN or inf reached a figure

@@ -245,7 +245,8 @@ def test_cross_map_lrn2d_defect_is_real_and_ours_is_not():
 
 # --- the pages' URL state -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("page", [controls.Gradients, controls.Compare, controls.Conventions])
+@pytest.mark.parametrize("page", [controls.Explorer, controls.Gradients, controls.Compare,
+                                  controls.Conventions, controls.Training])
 def test_every_pages_defaults_round_trip_and_survive_garbage(page):
     state, notices = controls.parse({}, page)
     assert state == page() and notices == []
@@ -254,6 +255,9 @@ def test_every_pages_defaults_round_trip_and_survive_garbage(page):
         assert isinstance(parsed, page)
         parsed, _ = controls.parse({key: "1e308"}, page)
         assert isinstance(parsed, page)
+        parsed, _ = controls.parse({key: "-99999999999999999999"}, page)
+        assert isinstance(parsed, page)
+        assert controls.parse(controls.to_query(parsed), page)[0] == parsed  # repaired = stable
 
 
 def test_compare_url_round_trip_and_repairs():
