@@ -149,3 +149,13 @@ def test_training_lab_trains_live_and_stops(server, page):
     assert exception_boxes(page) == []
     page.get_by_text("runs are not finished").wait_for(timeout=30_000)  # what was done is kept
     shot(page, "training_stopped")
+
+
+def test_load_script_runs_one_short_session(capsys):
+    # benchmarks/load.py must keep working (no speed is asserted here).
+    from benchmarks.load import main
+    main(["--sessions", "1", "--seconds", "3"])
+    out = capsys.readouterr().out
+    assert "errors: 0 []" in out and "slider moves:" in out and "server peak memory" in out
+    with pytest.raises(SystemExit):
+        main(["--sessions", "500"])  # bounded
