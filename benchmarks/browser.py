@@ -105,7 +105,8 @@ def open_page(page, url: str, charts: int = 0) -> None:
     if charts:
         page.wait_for_function(
             f"() => document.querySelectorAll('.js-plotly-plot').length >= {charts}", timeout=60_000)
-        page.wait_for_timeout(800)
+        wait_for_app(page)  # charts can be drawn before the script run has ended
+        page.wait_for_timeout(500)
 
 
 def exception_boxes(page) -> list[str]:

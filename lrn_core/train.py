@@ -6,7 +6,7 @@
 Each variant is the same network,
 
     conv 5x5 (1 -> w) - ReLU - norm - max-pool 2 - conv 3x3 (w -> 2w) - ReLU - norm - max-pool 2
-    - linear (2w * 8 * 8 -> 6 classes)
+    - linear (2w * (size/4)^2 -> 6 classes)
 
 where ``norm`` is nothing, LRN across channels, LRN within a channel (both lrn_core's
 LocalResponseNorm, with its closed-form backward) or BatchNorm. The norm sits after the
