@@ -16,8 +16,7 @@ K = "b_"  # this page's widget keys: b_<field of controls.Compare>
 started = time.perf_counter()
 page = ui.PageState(controls.Compare, K)
 
-for notice in page.start():
-    st.warning(f"Address: {notice}")
+page.start()  # a hand-edited address: its repairs are shown
 
 st.title("LRN vs BatchNorm")
 ui.explain(

@@ -15,8 +15,7 @@ started = time.perf_counter()
 page = ui.PageState(controls.Conventions, K)
 FEATURES = (16, 128)  # the proof's Gabor channels and working size
 
-for notice in page.start():
-    st.warning(f"Address: {notice}")
+page.start()  # a hand-edited address: its repairs are shown
 
 st.title("Conventions")
 ui.explain(

@@ -14,8 +14,7 @@ K = "x_"  # this page's widget keys: x_<field of controls.Explorer>
 page = ui.PageState(controls.Explorer, K)
 PLOT = ui.PLOT
 
-for notice in page.start():
-    st.warning(f"Address: {notice}")
+page.start()  # a hand-edited address: its repairs are shown
 
 st.title("LRN Explorer")
 ui.explain(

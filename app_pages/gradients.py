@@ -14,8 +14,7 @@ K = "g_"  # this page's widget keys: g_<field of controls.Gradients>
 started = time.perf_counter()
 page = ui.PageState(controls.Gradients, K)
 
-for notice in page.start():
-    st.warning(f"Address: {notice}")
+page.start()  # a hand-edited address: its repairs are shown
 
 st.title("Gradients")
 ui.explain(

@@ -17,8 +17,7 @@ page = ui.PageState(controls.Training, K)
 SECONDS_PER_EPOCH = 0.75
 COLOURS = dict(zip(VARIANTS.values(), figures.PALETTE))  # each variant keeps its colour
 
-for notice in page.start():
-    st.warning(f"Address: {notice}")
+page.start()  # a hand-edited address: its repairs are shown
 
 st.title("Training lab")
 ui.explain(

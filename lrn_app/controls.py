@@ -32,19 +32,25 @@ ALPHA_MAX = 1e4
 
 
 @dataclass(frozen=True)
-class Explorer:
-    """Every control of the LRN Explorer page, with the values it opens on."""
+class LRNControls:
+    """LRN's controls, shared by the pages that set LRN, with the values they open on."""
 
-    sample: str = DEFAULT_SAMPLE
-    source: str = "gabor"
-    channels: int = 16
-    side: int = 256
     mode: str = "across"
     convention: str = "pytorch"
     n: int = 5
     k: float = 1.0
     alpha: float = 10.0  # features reach ~1 (features.FEATURE_GAIN): a = 2 damps them visibly
     beta: float = 0.75
+
+
+@dataclass(frozen=True)
+class Explorer(LRNControls):
+    """Every control of the LRN Explorer page, with the values it opens on."""
+
+    sample: str = DEFAULT_SAMPLE
+    source: str = "gabor"
+    channels: int = 16
+    side: int = 256
     channel: int = 0
     row: int = -1  # -1: where the inspected channel is strongest
     col: int = -1
@@ -250,7 +256,7 @@ def _repair_batch_side(s, images: int, notices: list[str]):
 
 
 @dataclass(frozen=True)
-class Gradients:
+class Gradients(LRNControls):
     """The Gradients page: LRN's backward pass, its Jacobian, and BatchNorm's for a batch."""
 
     CHOICES: ClassVar[dict] = {**_CHOICES, "loss": tuple(LOSSES), "mates": tuple(SAMPLES)}
@@ -260,12 +266,6 @@ class Gradients:
     source: str = "gabor"
     channels: int = 16
     side: int = 128  # images are cropped square here, to form a batch
-    mode: str = "across"
-    convention: str = "pytorch"
-    n: int = 5
-    k: float = 1.0
-    alpha: float = 10.0
-    beta: float = 0.75
     loss: str = "squared norm"
     channel: int = 5  # away from the first channel, so the window has neighbours both sides
     row: int = -1  # -1: where the channel is strongest
@@ -284,7 +284,7 @@ class Gradients:
 
 
 @dataclass(frozen=True)
-class Compare:
+class Compare(LRNControls):
     """The LRN vs BatchNorm page: a batch, both normalisations, and what tells them apart."""
 
     CHOICES: ClassVar[dict] = {**_CHOICES, "images": tuple(SAMPLES), "swap": tuple(SAMPLES),
@@ -297,12 +297,6 @@ class Compare:
     source: str = "gabor"
     channels: int = 16
     side: int = 128
-    mode: str = "across"
-    convention: str = "pytorch"
-    n: int = 5
-    k: float = 1.0
-    alpha: float = 10.0
-    beta: float = 0.75
     bn_mode: str = "train"
     gamma: float = 1.0  # BatchNorm's scale
     shift: float = 0.0  # BatchNorm's shift (its "beta", not LRN's exponent)
@@ -337,18 +331,15 @@ class Compare:
 
 
 @dataclass(frozen=True)
-class Conventions:
+class Conventions(LRNControls):
     """The Conventions page: one setting in every library's terms, proved on real data.
     It opens on the AlexNet paper's values, the setting tutorials most often port."""
 
     CHOICES: ClassVar[dict] = _CHOICES
 
-    mode: str = "across"
-    convention: str = "alexnet"
-    n: int = 5
+    convention: str = "alexnet"  # n = 5 and beta = 0.75 as in LRNControls
     k: float = 2.0
     alpha: float = 1e-4
-    beta: float = 0.75
     sample: str = DEFAULT_SAMPLE
 
 

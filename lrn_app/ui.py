@@ -142,16 +142,17 @@ class PageState:
     def __init__(self, page: type, prefix: str):
         self.page, self.prefix, self._saved = page, prefix, prefix + "_saved"
 
-    def start(self) -> list[str]:
-        """Fill in the widgets' state; return the repairs made to a hand-edited URL."""
-        saved, notices = st.session_state.get(self._saved), []
+    def start(self) -> None:
+        """Fill in the widgets' state; show the repairs made to a hand-edited URL."""
+        saved = st.session_state.get(self._saved)
         if saved is None:
             saved, notices = controls.parse(st.query_params.to_dict(), self.page)
             st.session_state[self._saved] = saved
+            for notice in notices:
+                st.warning(f"Address: {notice}")
         for key, value in asdict(saved).items():
             if self.prefix + key not in st.session_state:
                 st.session_state[self.prefix + key] = list(value) if isinstance(value, tuple) else value
-        return notices
 
     def get(self):
         values = {f.name: st.session_state[self.prefix + f.name] for f in fields(self.page)}
