@@ -154,6 +154,17 @@ def _repair(state, notices: list[str], channel_count: int | None = None,
     return page_repair(s, notices) if page_repair else s
 
 
+def _clamp_fields(s, ranges: dict, notices: list[str]):
+    """``s`` with each named field clamped to its (low, high), a notice for each change."""
+    for name, (low, high) in ranges.items():
+        value = _clamp(getattr(s, name), low, high)
+        if value != getattr(s, name):
+            notices.append(f"{name} = {getattr(s, name):g} is outside {low:g}..{high:g}; "
+                           f"using {value:g}.")
+            s = replace(s, **{name: value})
+    return s
+
+
 def repair(state, channel_count: int | None = None, notices: list[str] | None = None,
            shape: tuple[int, int] | None = None) -> tuple:
     """``state`` made consistent, and the notices saying what changed (appended to
@@ -321,12 +332,7 @@ class Compare(LRNControls):
         ranges = {"gamma": (-3.0, 3.0), "shift": (-3.0, 3.0), "eps": (1e-8, 1.0),
                   "momentum": (0.0, 1.0), "warmup": (0, 100),
                   "chosen": (0, len(batch_labels(s.images, s.augment)) - 1)}
-        for name, (low, high) in ranges.items():
-            value = _clamp(getattr(s, name), low, high)
-            if value != getattr(s, name):
-                notices.append(f"{name} = {getattr(s, name):g} is outside {low:g}..{high:g}; "
-                               f"using {value:g}.")
-                s = replace(s, **{name: value})
+        s = _clamp_fields(s, ranges, notices)
         return _repair_batch_side(s, size + len(s.swap), notices)
 
 
@@ -375,12 +381,7 @@ class Training:
         ranges = {"seeds": (1, Training.SEEDS_MAX), "epochs": (1, Training.EPOCHS_MAX),
                   "n": (lim.n_min, min(lim.n_max, 15)), "k": (lim.k_min, K_MAX),
                   "alpha": (0.0, ALPHA_MAX), "beta": (lim.beta_min, BETA_MAX)}
-        for name, (low, high) in ranges.items():
-            value = _clamp(getattr(s, name), low, high)
-            if value != getattr(s, name):
-                notices.append(f"{name} = {getattr(s, name):g} is outside {low:g}..{high:g}; "
-                               f"using {value:g}.")
-                s = replace(s, **{name: value})
+        s = _clamp_fields(s, ranges, notices)
         if lim.n_step == 2 and s.n % 2 == 0:
             notices.append(f"{s.convention} takes odd sizes only; n = {s.n} became {s.n + 1}.")
             s = replace(s, n=s.n + 1)
