@@ -164,7 +164,8 @@ st.markdown("In training mode BatchNorm normalises with the batch's statistics, 
 
 # --- properties -----------------------------------------------------------------------------------
 st.subheader("Properties, measured on this batch")
-rows = ui.on_torch_thread(compare.properties, feats, chosen, swap_feats, lrn_args, bn)
+rows = ui.on_torch_thread(compare.properties, feats, chosen, swap_feats, lrn_args, bn,
+                          result.stats)
 st.dataframe(rows, hide_index=True)
 ui.explain("The last two columns are measured with the current settings, not looked up: "
            "each layer runs on this batch and on the swapped one, in training and evaluation "

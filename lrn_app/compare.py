@@ -61,6 +61,7 @@ class Comparison:
     swapped_batchnorm: np.ndarray  # BatchNorm's output for it with the other batch-mates
     swap_change: dict[str, float]  # method -> max |change| / max |output| after the swap
     train_eval_change: float  # BatchNorm: max |train - eval| / max |train output|
+    stats: tuple  # the running (mean, var) after the warm-up, for properties() to reuse
 
 
 def relative_change(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -85,7 +86,7 @@ def compare(batch: np.ndarray, chosen: int, swap_mates: np.ndarray, lrn_args: di
         swapped_batchnorm=bn_swapped.numpy(),
         swap_change={"LRN": relative_change(lrn_out, lrn_swapped),
                      "BatchNorm": relative_change(bn_out, bn_swapped)},
-        train_eval_change=relative_change(train, evaluation))
+        train_eval_change=relative_change(train, evaluation), stats=stats)
 
 
 def histograms(maps: dict[str, np.ndarray], bins: int = 80) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -150,17 +151,19 @@ def _output(module: torch.nn.Module, x: torch.Tensor, training: bool) -> torch.T
 
 
 def properties(batch: np.ndarray, chosen: int, swap_mates: np.ndarray, lrn_args: dict,
-               bn: BatchNormSettings, crop: int = 32) -> list[dict]:
+               bn: BatchNormSettings, stats: tuple | None = None, crop: int = 32) -> list[dict]:
     """A row per normalisation: trainable parameters at the page's image size, what it
     normalises over, and two behaviours measured (not asserted) on the batch: does image
     ``chosen``'s output change when its batch-mates are swapped (in training mode), and do
-    training and evaluation mode differ. Measured on a central crop, for speed."""
+    training and evaluation mode differ. Measured on a central crop, for speed. ``stats``:
+    the running statistics if already computed (``Comparison.stats``)."""
     N, C, H, W = batch.shape
     top, left = max(0, (H - crop) // 2), max(0, (W - crop) // 2)
     x = torch.from_numpy(batch[:, :, top:top + crop, left:left + crop]).contiguous()
     swapped = torch.cat([x[chosen:chosen + 1], torch.from_numpy(
         swap_mates[:, :, top:top + crop, left:left + crop]).contiguous()])
-    stats = running_statistics(torch.from_numpy(batch), bn)
+    if stats is None:
+        stats = running_statistics(torch.from_numpy(batch), bn)
     full_size = _modules((C, H, W), lrn_args, bn, stats)
     rows = []
     for name, module in _modules(tuple(x.shape[1:]), lrn_args, bn, stats).items():

@@ -152,6 +152,9 @@ def test_properties_are_measured_right():
         assert rows[name]["output depends on other images"] == "no", name
         assert rows[name]["train and eval differ"] == "no", name
     assert rows["LRN"]["normalises over"].startswith("channels c-2..c+2")
+    stats = compare.compare(feats, 0, mates, ACROSS, compare.BatchNormSettings()).stats
+    assert compare.properties(feats, 0, mates, ACROSS, compare.BatchNormSettings(), stats) == \
+        list(rows.values())  # the page reuses the comparison's running statistics
 
 
 def test_histograms_share_bins_and_count_every_finite_value():
