@@ -1,6 +1,7 @@
 """Training lab: the same small CNN without normalisation, with LRN and with BatchNorm."""
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import streamlit as st
@@ -50,8 +51,7 @@ with st.expander("The data set and the network"):
 
 
 def paper_values() -> None:
-    page.set(controls.Training(**{**page.get().__dict__, "convention": "alexnet", "n": 5,
-                                  "k": 2.0, "alpha": 1e-4, "beta": 0.75}))
+    page.set(replace(page.get(), convention="alexnet", n=5, k=2.0, alpha=1e-4, beta=0.75))
 
 
 # --- the experiment's settings --------------------------------------------------------------------

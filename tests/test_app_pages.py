@@ -237,6 +237,9 @@ def test_training_lab_bad_urls_and_an_empty_choice():
     assert "left out 'dropout'" in notices and "seeds = 99" in notices
     assert "convention='pytorch' is not valid" in notices  # PyTorch has no within-channel LRN
     assert at.slider(key="t_n").value <= 15
+    next(b for b in at.button if b.label.startswith("AlexNet paper values")).click().run()
+    no_exceptions(at)
+    assert (at.slider(key="t_k").value, at.select_slider(key="t_alpha").value) == (2.0, 1e-4)
     at.multiselect(key="t_variants").set_value([]).run()
     no_exceptions(at)
     assert "Pick at least one variant" in messages(at)
