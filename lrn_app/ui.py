@@ -232,7 +232,7 @@ def image_and_features(K: str, square: bool = False, side_range=controls.SIDE_RA
             if uploads:
                 name = st.selectbox("Uploaded image", list(uploads), key=K + "upload_choice")
                 image = uploads[name]
-                image_key = f"upload:{name}:{hash(image.tobytes())}:{side}"
+                image_key = f"{_upload_key(name, image)}:{side}"
             else:
                 st.info(f"No image uploaded yet: showing the {DEFAULT_SAMPLE} meanwhile.")
         if image is None:
@@ -249,13 +249,22 @@ def image_and_features(K: str, square: bool = False, side_range=controls.SIDE_RA
     return feats
 
 
+def _upload_key(name: str, image: np.ndarray) -> str:
+    """A cache key for an upload: its name and a hash of its pixels (names can repeat)."""
+    return f"upload:{name}:{hash(image.tobytes())}"
+
+
+def _source(name: str, side: int, uploads: dict[str, np.ndarray] | None) -> tuple[str, np.ndarray]:
+    """(cache key, image) of a sample or an upload, by name."""
+    if uploads and name in uploads:
+        return _upload_key(name, uploads[name]), uploads[name]
+    return name, sample_image(name, max(side, 256))
+
+
 def square_image(name: str, augmentation: str | None, side: int,
                  uploads: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """A sample or an upload, by name, cropped square at side x side RGB, maybe augmented."""
-    if uploads and name in uploads:
-        image = uploads[name]
-        return _square(f"upload:{name}:{hash(image.tobytes())}", image, augmentation, side)
-    return _square(name, sample_image(name, max(side, 256)), augmentation, side)
+    return _square(*_source(name, side, uploads), augmentation, side)
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
@@ -271,10 +280,9 @@ def batch_features(labels: list[str], side: int, source: str, channels: int,
     maps = []
     for label in labels:
         name, augmentation = batch.split_label(label)
-        key = (f"upload:{name}:{hash(uploads[name].tobytes())}" if uploads and name in uploads
-               else name)
-        image = square_image(name, augmentation, side, uploads)
-        maps.append(features(f"{key}:{side}:square:{augmentation}", image, source, channels))
+        key, image = _source(name, side, uploads)
+        maps.append(features(f"{key}:{side}:square:{augmentation}",
+                             _square(key, image, augmentation, side), source, channels))
     return np.stack(maps)
 
 
