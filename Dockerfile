@@ -15,7 +15,6 @@ RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
  && pip install -r requirements.txt
 
 COPY .streamlit .streamlit
-COPY assets assets
 COPY lrn_core lrn_core
 COPY lrn_app lrn_app
 COPY app_pages app_pages

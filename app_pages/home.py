@@ -37,4 +37,4 @@ images = {name: ui.sample_image(name, 128) for name in SAMPLES}
 st.plotly_chart(figures.image_gallery(images), config={"displaylogo": False})
 ui.explain(" · ".join(f"**{name}**: {caption}" for name, caption in SAMPLES.items())
            + ". Photographs: scikit-image's sample data (CC0 or public domain, see "
-           "`assets/samples/LICENSES.md`); patterns are generated.")
+           "`lrn_app/assets/samples/LICENSES.md`); patterns are generated.")

@@ -1,5 +1,5 @@
-"""The built-in sample images: four photographs shipped in assets/samples (public domain
-or CC0, see assets/samples/LICENSES.md) and four generated test patterns that make
+"""The built-in sample images: four photographs shipped in lrn_app/assets/samples (public domain
+or CC0, see lrn_app/assets/samples/LICENSES.md) and four generated test patterns that make
 LRN's effect plain."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 
 from .images import decode_image
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets" / "samples"
+ASSETS = Path(__file__).resolve().parent / "assets" / "samples"
 
 PHOTOS = {  # name -> (file, caption)
     "cat": ("cat.jpg", "Chelsea the cat (CC0)"),
