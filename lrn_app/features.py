@@ -24,8 +24,11 @@ import torch
 SOURCES = {"gabor": "Gabor filter bank + ReLU", "rgb": "Raw colour channels",
            "learned": "Filters a CNN learned (Training lab) + ReLU"}
 # The learned source's default: the first layer of the Training lab's BatchNorm CNN
-# (default settings, seed 0), written by `python -m lrn_core.train --variants batchnorm
-# --seeds 1 --save-filters lrn_app/assets/learned/filters.npz`. The lab can replace it per session.
+# (default settings, seed 0). Regenerate it with `lrn-train --variants batchnorm --seeds 10
+# --save-filters lrn_app/assets/learned/filters.npz`; the file records that command, the
+# settings, the versions and the ten seeds' accuracies (lrn_core.train.load_record), since on
+# another CPU the same command gives other weights of the same accuracy. The lab can replace
+# it per session.
 LEARNED_DEFAULT = Path(__file__).resolve().parent / "assets" / "learned" / "filters.npz"
 # channels -> (scales, orientations); two phases each.
 BANKS = {8: (1, 4), 16: (2, 4), 32: (2, 8), 48: (3, 8), 64: (4, 8), 96: (4, 12)}

@@ -18,7 +18,10 @@ everything is seeded, so a (variant, seed, settings) triple always gives the sam
 from __future__ import annotations
 
 import argparse
+import json
+import platform
 import statistics
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -195,6 +198,20 @@ def first_layer(run: Run, config: TrainConfig) -> dict[str, torch.Tensor]:
     return {"filters": run.first_filters, "bias": run.first_bias, "gain": torch.tensor(gain)}
 
 
+def save_first_layer(path, run: Run, config: TrainConfig, record: dict) -> None:
+    """Write a run's first layer (filters, bias, gain) as plain arrays, with ``record``, a
+    JSON text of how it was made, in the same file, so the two cannot drift apart."""
+    layer = first_layer(run, config)
+    np.savez(path, record=np.array(json.dumps(record, sort_keys=True)),
+             **{k: v.numpy().astype(np.float32) for k, v in layer.items()})
+
+
+def load_record(path) -> dict:
+    """The record that ``save_first_layer`` wrote (never unpickled: it is a text array)."""
+    with np.load(path, allow_pickle=False) as saved:
+        return json.loads(str(saved["record"]))
+
+
 @dataclass
 class Summary:
     """One variant over its seeds."""
@@ -224,6 +241,12 @@ def summarise(runs: list[Run]) -> list[Summary]:
             for v, rs in by_variant.items()]
 
 
+def differs(a: Summary, b: Summary) -> bool:
+    """The lab's rule: two sets of runs differ only when the gap between their means exceeds
+    the seed-to-seed spread of the two (half the range of each, added)."""
+    return abs(a.mean - b.mean) > a.spread + b.spread
+
+
 def verdict(summaries: list[Summary]) -> str:
     """An honest sentence: which variant ended best, and whether that beats the spread."""
     if not summaries:
@@ -236,7 +259,7 @@ def verdict(summaries: list[Summary]) -> str:
         if len(best.final_val_acc) < 2:
             lines.append(f"{VARIANTS[other.variant]}: {100 * gap:.1f} points lower, from one seed "
                          "each, which cannot tell a result from noise.")
-        elif gap > best.spread + other.spread:
+        elif differs(best, other):
             lines.append(f"{VARIANTS[other.variant]}: {100 * gap:.1f} points lower, more than "
                          "the seed-to-seed spread of the two.")
         else:
@@ -252,7 +275,8 @@ def _run_all(args, config: TrainConfig) -> list[Run]:
         return list(pool.map(lambda job: train(*job, config), jobs))
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, TrainConfig]:
+    """The command line's options, and the TrainConfig they give."""
     defaults = TrainConfig()
     parser = argparse.ArgumentParser(description="Train the lab's CNN variants and compare them.")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
@@ -260,12 +284,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2,
                         help="runs trained side by side, each on one CPU thread (default 2)")
     parser.add_argument("--save-filters", metavar="PATH.npz",
-                        help="write the first run's first layer (filters, bias, gain) there")
+                        help="write the first run's first layer (filters, bias, gain) there, "
+                             "with a record of the settings, versions and accuracies")
     for name, value in asdict(defaults).items():
         kwargs = dict(choices=LAB_CONVENTIONS) if name == "convention" else {}
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value, **kwargs)
     args = parser.parse_args(argv)
-    config = replace(defaults, **{k: getattr(args, k) for k in asdict(defaults)})
+    return args, replace(defaults, **{k: getattr(args, k) for k in asdict(defaults)})
+
+
+def main(argv: list[str] | None = None) -> None:
+    args, config = parse_args(argv)
     print(f"{len(args.variants)} variants x {args.seeds} seeds, {config.epochs} epochs, "
           f"{config.train_size} training / {config.val_size} validation images of "
           f"{len(CLASSES)} shapes, {args.workers} runs at a time")
@@ -288,8 +317,18 @@ def main(argv: list[str] | None = None) -> None:
               f"{s.seconds_per_epoch:>9.2f}{per_run:>8.1f}{s.parameters:>9}")
     print(f"\n{verdict(summarise(runs))}")
     if args.save_filters:
-        layer = first_layer(runs[0], config)
-        np.savez(args.save_filters, **{k: v.numpy().astype(np.float32) for k, v in layer.items()})
+        saved = runs[0]
+        (same_variant,) = [s for s in summarise(runs) if s.variant == saved.variant]
+        # The seeds' accuracies go with the file: a run of the same settings on another CPU
+        # takes another trajectory (the kernels sum in another order, and SGD amplifies the
+        # last bits), so what can be checked elsewhere is the accuracy against this spread.
+        record = {"command": ["lrn-train", *(argv if argv is not None else sys.argv[1:])],
+                  "variant": saved.variant, "seed": saved.seed, "config": asdict(config),
+                  "val_acc": saved.epochs[-1].val_acc,
+                  "seeds_val_acc": same_variant.final_val_acc, "spread": same_variant.spread,
+                  "torch": torch.__version__, "numpy": np.__version__,
+                  "python": platform.python_version(), "machine": platform.machine()}
+        save_first_layer(args.save_filters, saved, config, record)
         print(f"first layer of {runs[0].variant} seed {runs[0].seed} written to {args.save_filters}")
     print(f"total {time.perf_counter() - started:.1f} s (spread: half the range over the seeds)")
 
