@@ -1,6 +1,8 @@
 # Two commands on a fresh machine:
 #   make run    install requirements.txt into .venv and start the app
 #   make test   install requirements-dev.txt into .venv and run the whole test suite
+# Both also install this project into .venv in editable mode (no dependencies: the pinned
+# requirement files bring those), which gives .venv/bin/lrn-train and .venv/bin/lrn-bench.
 VENV   ?= .venv
 PYTHON ?= python3
 PY     := $(VENV)/bin/python
@@ -18,14 +20,16 @@ bench: $(VENV)/.runtime
 	$(PY) -m lrn_core.bench
 
 # Stamp files: reinstall only when the requirement files change.
-$(VENV)/.runtime: requirements.txt
+$(VENV)/.runtime: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	$(PY) -m pip install --disable-pip-version-check -q --no-deps -e .
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt
+$(VENV)/.dev: requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	$(PY) -m pip install --disable-pip-version-check -q --no-deps -e .
 	touch $@ $(VENV)/.runtime
 
 clean:
