@@ -139,14 +139,17 @@ def test_conventions_page_from_the_sidebar(server, page):
 
 
 def test_training_lab_trains_live_and_stops(server, page):
-    open_page(page, f"{server}/training?variants=none,batchnorm&seeds=1&epochs=20", charts=2)
+    # The most the page allows (4 variants x 5 seeds x 20 epochs: 400 run-epochs, about 3 min
+    # here), so that even a CPU ten times faster is still training when Stop is clicked.
+    open_page(page, f"{server}/training?variants=none,lrn_across,lrn_within,batchnorm&seeds=5"
+                    "&epochs=20", charts=2)
     assert exception_boxes(page) == []
-    page.get_by_role("button", name="Train (2 runs)").click()
+    page.get_by_role("button", name="Train (20 runs)").click()
     page.get_by_text("epochs trained").wait_for(timeout=30_000)  # the first epochs are drawn
     page.wait_for_timeout(1500)
     shot(page, "training_live")
     page.get_by_role("button", name="Stop").click()
-    page.get_by_role("button", name="Continue training (2 runs)").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Continue training (20 runs)").wait_for(timeout=30_000)
     wait_for_app(page)
     assert exception_boxes(page) == []
     page.get_by_text("runs are not finished").wait_for(timeout=30_000)  # what was done is kept
