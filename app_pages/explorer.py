@@ -5,7 +5,7 @@ import time
 import numpy as np
 import streamlit as st
 
-from lrn_app import controls, explore, figures, ui
+from lrn_app import controls, explore, figures, scrub, ui
 from lrn_app.features import BANKS, describe_channel, gabor_kernels
 from lrn_app.presets import PRESETS, apply_preset
 from lrn_core import resolve
@@ -96,6 +96,19 @@ def lrn_panel(feats: np.ndarray) -> None:
     ui.explain("Bright input with bright neighbours gives a large `S`, a large denominator and "
                "a small gain: **strong responses are damped most where their neighbourhood is "
                "strong too**.")
+
+    # --- scrub: one parameter swept, every frame sent to the browser at once -------------------
+    parameter = st.radio("Scrub in the browser", controls.SCRUB, key=K + "scrub", horizontal=True,
+                         format_func=lambda p: "off" if p == "off" else scrub.PARAMETERS[p],
+                         help="Sends this channel's output and gain at many values of one "
+                              "parameter; the figure's own slider then moves between them "
+                              "without waiting for the server.")
+    if parameter != "off":
+        st.plotly_chart(ui.scrub_figure(feats, (mode, convention, n, k, alpha, beta), parameter,
+                                        channel), config=PLOT, key="scrub_view")
+        st.caption(f"Each frame is exact (lrn_core at that {scrub.PARAMETERS[parameter]}); the "
+                   "slider above sets any value in between. The colours keep one scale over "
+                   "all frames.")
 
     # --- deeper looks, in tabs: only the open tab is computed and drawn ------------------------
     all_tab, stats_tab, pixel_tab, order_tab, export_tab = st.tabs(

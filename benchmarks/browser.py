@@ -43,14 +43,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def app_server(timeout: float = 90.0, with_process: bool = False):
-    """Start `streamlit run app.py` on 127.0.0.1; yield its base URL (and the process, when
-    ``with_process``); stop it."""
+def app_server(timeout: float = 90.0, with_process: bool = False, script: str = "app.py"):
+    """Start `streamlit run <script>` (the app by default) on 127.0.0.1 with the project's
+    configuration; yield its base URL (and the process, when ``with_process``); stop it."""
     port = free_port()
     log = open(ROOT / "artifacts" / f"server-{port}.log", "w") if (ROOT / "artifacts").is_dir() \
         else subprocess.DEVNULL
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",
          "--browser.gatherUsageStats", "false"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
@@ -143,3 +143,10 @@ def wait_for_panel_update(page, after: int, timeout: float = 30_000) -> None:
 def next_frame(page) -> None:
     """Until the browser has painted the next frame."""
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => r()))")
+
+
+# The scrub view's output image (the first image of the figure keyed "scrub_view"): its data
+# URI changes when a frame is drawn.
+scrub_figure_image = """() => { const img = document.querySelector('.st-key-scrub_view .js-plotly-plot')
+                                   ?.querySelector('image');
+                               return img ? img.getAttribute('href') || img.getAttribute('xlink:href') : null; }"""

@@ -24,6 +24,7 @@ from .samples import DEFAULT_SAMPLE, SAMPLES
 UPLOAD = "upload"
 VIEWS = ("output", "input", "gain", "S", "denominator")
 TABS = ("All channels", "Statistics", "Pixel inspector", "Channel order", "Export")
+SCRUB = ("off", "alpha", "beta", "k", "n")  # the Explorer's scrub view: off, or what it sweeps
 SIDE_RANGE = (64, 1024)
 N_MAX = 31
 K_MAX = 10.0
@@ -58,6 +59,7 @@ class Explorer(LRNControls):
     view: str = "output"
     per_channel_scale: bool = True
     shuffle: bool = False
+    scrub: str = "off"
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,7 @@ def repair(state, channel_count: int | None = None, notices: list[str] | None = 
 
 _CHOICES = {"sample": tuple(SAMPLES) + (UPLOAD,), "source": tuple(SOURCES),
             "convention": CONVENTIONS, "mode": ("across", "within"), "view": VIEWS,
-            "tab": TABS}
+            "tab": TABS, "scrub": SCRUB}
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 

@@ -50,8 +50,9 @@ def panels_row(maps: dict[str, np.ndarray], height: int = 300, max_side: int = 1
     titles = titles or TITLES
     gap = 0.045
     width = (1 - gap * (len(maps) - 1)) / len(maps)
-    traces, layout = [], dict(height=height, margin=dict(l=5, r=30, t=30, b=5), annotations=[],
-                              showlegend=False)
+    # Fixed margins: colour bars that push them make plotly lay the figure out twice.
+    traces, layout = [], dict(height=height, margin=dict(l=5, r=40, t=30, b=5, autoexpand=False),
+                              annotations=[], showlegend=False)
     for i, name in enumerate(maps):
         axis = "" if i == 0 else str(i + 1)
         left = i * (width + gap)
@@ -279,3 +280,114 @@ def training_curves(series: dict[str, tuple[list[list[float]], list[list[float]]
                       xaxis=dict(title="epoch", dtick=1), yaxis_title=y_title,
                       legend=dict(orientation="h", y=-0.2, x=0.5, xanchor="center", yanchor="top"))
     return fig
+
+
+def _paired_png_source(left: np.ndarray, right: np.ndarray, gap: int) -> str:
+    """Two maps of 0..126 side by side in one palette PNG, the left in Viridis (indices
+    0..126), the right in Magma (127..253), white between: one image per frame is one image
+    for the browser to decode and draw, and a palette PNG is several times smaller than RGB."""
+    h, w = left.shape
+    canvas = np.full((h, 2 * w + gap), 255, dtype=np.uint8)
+    canvas[:, :w], canvas[:, w + gap:] = left, right + 127
+    image = Image.fromarray(canvas, mode="P")
+    image.putpalette(np.concatenate([_lookup_table("Viridis")[::2][:127],
+                                     _lookup_table("Magma")[::2][:127],
+                                     [[255, 255, 255], [255, 255, 255]]]).ravel().tolist())
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=6)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _levels(stack: np.ndarray, low: float, high: float, levels: int = 127) -> np.ndarray:
+    """Values mapped to 0..levels-1 on one range shared by the whole stack."""
+    if high <= low:
+        return np.zeros(stack.shape, dtype=np.uint8)
+    return ((np.clip(stack, low, high) - low) / (high - low) * (levels - 1) + 0.5).astype(np.uint8)
+
+
+@functools.lru_cache(maxsize=4)
+def _colour_bar_source(colorscale: str) -> str:
+    """A vertical strip of a colour scale, its top the scale's high end."""
+    return _png_source(_lookup_table(colorscale)[::-1, None, :].repeat(6, axis=1))
+
+
+def scrub_figure(output: np.ndarray, gain: np.ndarray, mean_gain: np.ndarray, values: list,
+                 label: str, active: int, log_x: bool = False, max_bytes: int = 1_300_000,
+                 height: int = 420) -> go.Figure:
+    """One channel's output and gain at each value of a parameter, as the frames of one
+    figure with plotly's own slider and a play button: moving between frames happens in the
+    browser, with no server round trip. Beside them, the channel's mean gain against the
+    parameter, the current frame marked.
+
+    Each frame is one image (output and gain side by side: a frame step redraws the whole
+    figure, so the fewer parts the faster), on colour scales fixed over all frames (a
+    frame's own range would hide the change); the colour bars are static images with their
+    values as labels. The images keep every pixel if all frames fit in ``max_bytes``, else
+    every second (third, ...) pixel."""
+    ranges = [(float(output.min()), float(output.max())), (float(gain.min()), float(gain.max()))]
+    gap_of = lambda w: max(4, w // 6)  # noqa: E731  (room for the output's colour bar)
+
+    def encoded(pixel_step: int, frames) -> list[str]:
+        out, gn = output[:, ::pixel_step, ::pixel_step], gain[:, ::pixel_step, ::pixel_step]
+        return [_paired_png_source(_levels(out[i], *ranges[0]), _levels(gn[i], *ranges[1]),
+                                   gap_of(out.shape[2])) for i in frames]
+
+    # Three frames predict the size of all (a quarter of it at every second pixel, ...).
+    probe = encoded(1, sorted({0, len(values) // 2, len(values) - 1}))
+    per_frame = sum(map(len, probe)) / len(probe)
+    pixel_step = next(s for s in range(1, 64) if per_frame * len(values) / s**2 <= max_bytes)
+    while True:
+        sources = encoded(pixel_step, range(len(values)))
+        if sum(map(len, sources)) <= max_bytes or pixel_step >= 64:
+            break
+        pixel_step += 1
+    h, w = output[0, ::pixel_step, ::pixel_step].shape
+    gap = gap_of(w)
+    total = 2 * w + gap
+
+    def frame_data(i: int) -> list:
+        return [go.Image(source=sources[i], hoverinfo="skip"),
+                go.Scatter(x=[values[i]], y=[float(mean_gain[i])], xaxis="x2", yaxis="y2",
+                           mode="markers", marker=dict(size=12, color="#d62728"),
+                           hovertemplate=f"{label} = %{{x:.3g}}: mean gain %{{y:.3g}}<extra></extra>")]
+
+    images, annotations = [], []
+    for (low, high), scale, x0 in ((ranges[0], "Viridis", w + 2), (ranges[1], "Magma", total + 2)):
+        bar_w = max(2, gap // 5)
+        images.append(dict(source=_colour_bar_source(scale), xref="x", yref="y", x=x0, y=0,
+                           sizex=bar_w, sizey=h, sizing="stretch", xanchor="left",
+                           yanchor="top", layer="above"))
+        for frac in (0.0, 0.5, 1.0):
+            annotations.append(dict(text=f"{low + frac * (high - low):.3g}", x=x0 + bar_w,
+                                    y=(1 - frac) * h, xref="x", yref="y", xanchor="left",
+                                    yanchor="middle", showarrow=False, font=dict(size=11)))
+    for text, x in (("output y", w / 2), ("gain y / x", w + gap + w / 2)):
+        annotations.append(dict(text=text, x=x, y=0, xref="x", yref="y", yanchor="bottom",
+                                showarrow=False, font=dict(size=15)))
+    annotations.append(dict(text=f"mean gain against {label}", x=0.9, y=1.0, xref="paper",
+                            yref="paper", yanchor="bottom", showarrow=False, font=dict(size=15)))
+    curve = go.Scatter(x=values, y=mean_gain, xaxis="x2", yaxis="y2", mode="lines",
+                       line=dict(color="#7f7f7f"), hoverinfo="skip")
+    animate = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
+    layout = dict(
+        height=height, margin=dict(l=5, r=5, t=60, b=5), showlegend=False,  # t: the toolbar
+        images=images, annotations=annotations,
+        xaxis=dict(domain=[0, 0.72], range=[0, total + gap], visible=False, fixedrange=True),
+        yaxis=dict(domain=[0.22, 1], range=[h, 0], visible=False, scaleanchor="x", fixedrange=True),
+        xaxis2=dict(domain=[0.8, 1], type="log" if log_x else "linear", title=label),
+        yaxis2=dict(domain=[0.3, 0.95], anchor="x2"),
+        sliders=[dict(active=active, pad=dict(t=10), len=0.72, x=0.0, y=0.12,
+                      transition=dict(duration=0),  # the grip jumps: no 150 ms glide
+                      currentvalue=dict(prefix=f"{label} = ", font=dict(size=16)),
+                      steps=[dict(method="animate", label=f"{v:.3g}", args=[[str(i)], animate])
+                             for i, v in enumerate(values)])],
+        updatemenus=[dict(type="buttons", direction="left", x=0.8, y=0.08, xanchor="left",
+                          buttons=[dict(label="▶ play", method="animate",
+                                        args=[None, dict(mode="immediate", fromcurrent=True,
+                                                         frame=dict(duration=150, redraw=True),
+                                                         transition=dict(duration=0))]),
+                                   dict(label="❚❚ pause", method="animate",
+                                        args=[[None], dict(mode="immediate",
+                                                           frame=dict(duration=0, redraw=False))])])])
+    frames = [go.Frame(name=str(i), data=frame_data(i), traces=[0, 1]) for i in range(len(values))]
+    return go.Figure(frame_data(active) + [curve], layout, frames)

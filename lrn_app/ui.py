@@ -14,7 +14,7 @@ import torch
 
 from lrn_core import conventions_for
 
-from . import batch, controls, gradients
+from . import batch, controls, gradients, scrub
 from .features import BANKS, SOURCES, feature_maps
 from .images import UPLOAD_TYPES, ImageError, decode_image
 from .samples import DEFAULT_SAMPLE, SAMPLES, load_sample
@@ -129,6 +129,15 @@ def batchnorm_gradient(batch_key: int, _batch: np.ndarray, loss: str, channel: i
     """gradients.batchnorm_gradient, cached by a hash of the batch's bytes."""
     return on_torch_thread(gradients.batchnorm_gradient, _batch, loss, channel, row, col,
                            check=check)
+
+
+@st.cache_data(max_entries=8, ttl=3600, show_spinner="Computing every frame...")
+def scrub_figure(features: np.ndarray, lrn_settings: tuple, parameter: str, channel: int):
+    """scrub.figure, built only when the scrub view is open and cached by the features and
+    the LRN settings (mode, convention, n, k, alpha, beta), so a revisit costs nothing."""
+    state = controls.Explorer(**dict(zip(("mode", "convention", "n", "k", "alpha", "beta"),
+                                         lrn_settings)))
+    return on_torch_thread(scrub.figure, features, state, parameter, channel)
 
 
 class PageState:

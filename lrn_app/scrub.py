@@ -1,0 +1,105 @@
+"""The Explorer's scrub view: one of α, β, k or n swept over its range, every frame exact.
+
+A Streamlit slider sends its value only when released, so a student sees nothing while
+dragging. The scrub view computes the chosen channel's output and gain at many values of
+one parameter (the others as set) and hands them to the browser as the frames of one plotly
+figure: its own slider then swaps frames with no server round trip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+
+from lrn_core import lrn_parts, resolve
+
+from . import controls, figures
+from .controls import Explorer
+
+PARAMETERS = {"alpha": "α", "beta": "β", "k": "k", "n": "n"}  # controls.SCRUB, less "off"
+FRAMES = 25  # values per sweep
+MAX_SIDE = 256  # pixels of a frame's long side, at most
+MAX_BYTES = 1_300_000  # of images in one figure: with the rest, under 1.5 MB to the browser
+
+
+@dataclass
+class Sweep:
+    """One channel's output and gain at each value of one parameter."""
+
+    parameter: str
+    values: list  # the parameter's values, one per frame (settings no library computes left out)
+    output: np.ndarray  # (frames, H, W)
+    gain: np.ndarray  # (frames, H, W)
+    mean_gain: np.ndarray  # (frames,): the channel's mean gain, for the curve beside the images
+
+
+def values(parameter: str, state: Explorer, channel_count: int) -> list:
+    """The values a sweep visits, across the parameter's whole range: log-spaced for α
+    (1e-6 to 1e4, as its slider), evenly spaced for β and k, and every allowed size for n
+    (at most FRAMES of them, spread evenly; odd-only conventions have fewer)."""
+    lim = controls.limits(state.convention, state.mode, channel_count)
+    if parameter == "alpha":  # the slider's range, 1e-6 .. 1e4, in equal ratios
+        return [float(f"{v:.3g}") for v in np.geomspace(1e-6, controls.ALPHA_MAX, FRAMES)]
+    if parameter == "beta":
+        return [float(v) for v in np.linspace(lim.beta_min, controls.BETA_MAX, FRAMES).round(4)]
+    if parameter == "k":
+        return [float(v) for v in np.linspace(lim.k_min, controls.K_MAX, FRAMES).round(4)]
+    if parameter == "n":  # every allowed size, or FRAMES of them spread over the range
+        sizes = list(range(lim.n_min, lim.n_max + 1, lim.n_step))
+        picks = np.linspace(0, len(sizes) - 1, min(FRAMES, len(sizes))).round().astype(int)
+        return [sizes[i] for i in picks]
+    raise ValueError(f"cannot scrub {parameter!r}; choose one of {', '.join(PARAMETERS)}")
+
+
+def sweep(features: np.ndarray, state: Explorer, parameter: str, channel: int,
+          stride: int = 1) -> Sweep:
+    """Channel ``channel``'s output and gain at each of ``values(parameter, ...)``, at every
+    ``stride``-th pixel, each computed exactly by lrn_core. Only what the channel's value
+    depends on is computed: across channels, the window's channels at those pixels alone
+    (the other channels and pixels cannot change them); within a channel, the whole channel
+    (its window spans pixels), then the pixels kept."""
+    x = torch.from_numpy(features)
+    if state.mode == "across":
+        x = x[:, ::stride, ::stride]
+    kept, outputs, gains = [], [], []
+    for value in values(parameter, state, features.shape[0]):
+        s = replace(state, **{parameter: value})
+        try:
+            w = resolve(s.n, s.alpha, s.beta, s.k, mode=s.mode, convention=s.convention)
+        except ValueError:  # k = 0 with alpha = 0: no library computes it
+            continue
+        if s.mode == "across":
+            first, last = max(0, channel - w.before), min(x.shape[0], channel + w.after + 1)
+        else:
+            first, last = channel, channel + 1
+        parts = lrn_parts(x[first:last], s.n, s.alpha, s.beta, s.k, mode=s.mode,
+                          convention=s.convention)
+        keep = (slice(None), slice(None)) if s.mode == "across" else \
+            (slice(None, None, stride), slice(None, None, stride))
+        outputs.append(parts.output[channel - first][keep].numpy())
+        gains.append(parts.gain[channel - first][keep].numpy())
+        kept.append(value)
+    gain = np.stack(gains)
+    return Sweep(parameter, kept, np.stack(outputs), gain, gain.mean(axis=(1, 2)))
+
+
+def nearest_frame(sweep: Sweep, value: float) -> int:
+    """The frame closest to the slider's current value (in log terms for α)."""
+    scale = np.log10 if sweep.parameter == "alpha" else (lambda v: v)
+    if sweep.parameter == "alpha" and value <= 0:
+        return 0
+    return int(np.argmin([abs(scale(v) - scale(value)) for v in sweep.values]))
+
+
+def figure(features: np.ndarray, state: Explorer, parameter: str, channel: int):
+    """The scrub view of ``parameter`` for one channel: a plotly figure with a frame per
+    value, opened on the frame nearest the parameter's current value. Frames show every
+    k-th pixel (long side at most MAX_SIDE), so every value drawn is an exact output."""
+    stride = -(-max(features.shape[1:]) // MAX_SIDE)
+    result = sweep(features, state, parameter, channel, stride)
+    return figures.scrub_figure(result.output, result.gain, result.mean_gain, result.values,
+                                PARAMETERS[parameter],
+                                nearest_frame(result, getattr(state, parameter)),
+                                log_x=parameter == "alpha", max_bytes=MAX_BYTES)

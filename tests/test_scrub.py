@@ -1,0 +1,152 @@
+"""The Explorer's scrub view: its frames are lrn_core's output at their values, and the
+page opens it from the address (AppTest)."""
+
+import base64
+import io
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from lrn_app import controls, figures, scrub
+from lrn_app.features import feature_maps
+from lrn_app.samples import load_sample
+from lrn_core import lrn_parts
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def features(sample="cat", side=96, channels=16):
+    return feature_maps(load_sample(sample, side), "gabor", channels)
+
+
+def exact(feats, state, channel):
+    """lrn_core on every channel and pixel: what a frame must show for ``channel``."""
+    parts = lrn_parts(torch.from_numpy(feats), state.n, state.alpha, state.beta, state.k,
+                      mode=state.mode, convention=state.convention)
+    return parts.output[channel].numpy(), parts.gain[channel].numpy()
+
+
+@pytest.mark.parametrize("parameter", list(scrub.PARAMETERS))
+@pytest.mark.parametrize("mode, convention", [("across", "pytorch"), ("across", "tensorflow"),
+                                              ("within", "caffe"), ("within", "onednn")])
+def test_every_frame_is_lrn_core_at_its_value(parameter, mode, convention):
+    feats = features()
+    state = controls.repair(controls.Explorer(mode=mode, convention=convention))[0]
+    channel, stride = 7, 3  # a channel with neighbours both sides; every third pixel
+    result = scrub.sweep(feats, state, parameter, channel, stride)
+    assert result.values == scrub.values(parameter, state, feats.shape[0])
+    for i, value in enumerate(result.values):
+        output, gain = exact(feats, replace(state, **{parameter: value}), channel)
+        # Only the window's channels (across) or the one channel (within) were computed:
+        # the same arithmetic on fewer values, so float32 rounding may differ in the last bit.
+        np.testing.assert_allclose(result.output[i], output[::stride, ::stride], rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(result.gain[i], gain[::stride, ::stride], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(result.mean_gain, result.gain.mean(axis=(1, 2)))
+
+
+def test_values_span_each_parameters_range():
+    state = controls.Explorer()
+    alphas = scrub.values("alpha", state, 16)
+    assert len(alphas) == scrub.FRAMES and alphas[0] == 1e-6 and alphas[-1] == 1e4
+    assert np.allclose(np.diff(np.log10(alphas)), 10 / 24, atol=0.002)  # log-spaced (3 digits)
+    betas = scrub.values("beta", state, 16)
+    assert len(betas) == scrub.FRAMES and (betas[0], betas[-1]) == (0.0, controls.BETA_MAX)
+    assert scrub.values("k", state, 16)[-1] == controls.K_MAX
+    sizes = scrub.values("n", state, 16)  # PyTorch across 16 channels: 1..32
+    assert len(sizes) == scrub.FRAMES and (sizes[0], sizes[-1]) == (1, 32)
+    odd = scrub.values("n", controls.Explorer(mode="within", convention="caffe"), 16)
+    assert odd == list(range(1, 32, 2))  # every size Caffe takes (16 of them)
+    with pytest.raises(ValueError, match="cannot scrub"):
+        scrub.values("gamma", state, 16)
+
+
+def test_settings_no_library_computes_are_left_out():
+    state = controls.Explorer(alpha=0.0, k=1.0)  # sweeping k then reaches k = 0 = alpha
+    result = scrub.sweep(features(side=64), state, "k", 0)
+    assert result.values[0] > 0 and len(result.values) == scrub.FRAMES - 1
+
+
+def decode(source: str) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))))
+
+
+def test_each_frame_draws_its_own_values_on_one_scale():
+    feats = features()
+    state = controls.Explorer()
+    result = scrub.sweep(feats, state, "alpha", 2)
+    fig = figures.scrub_figure(result.output, result.gain, result.mean_gain, result.values, "α",
+                               active=5, log_x=True)
+    assert len(fig.frames) == len(result.values)
+    steps = fig.layout.sliders[0].steps
+    assert all(s.method == "animate" and list(s.args[0]) == [f.name] for s, f in zip(steps, fig.frames))
+    assert fig.layout.sliders[0].active == 5 and fig.data[0].source == fig.frames[5].data[0].source
+    low, high = result.output.min(), result.output.max()
+    for i in (0, 12, 24):
+        pixels = decode(fig.frames[i].data[0].source)  # palette indices: output | gap | gain
+        h, w = result.output[i].shape
+        expected = ((result.output[i] - low) / (high - low) * 126 + 0.5).astype(np.uint8)
+        assert np.abs(pixels[:h, :w].astype(int) - expected).max() <= 1  # rounding at a level's edge
+        assert fig.frames[i].data[1].x == (result.values[i],)  # the marker on the curve
+
+
+def test_a_large_noisy_image_stays_within_the_budget():
+    feats = feature_maps(load_sample("noise", 512), "gabor", 16)  # incompressible
+    fig = scrub.figure(feats, controls.Explorer(side=512), "beta", 0)
+    assert len(fig.to_json()) <= 1_500_000
+    assert len(fig.frames) == scrub.FRAMES
+
+
+# --- the page --------------------------------------------------------------------------------
+
+def explorer(query: dict) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(query)
+    at.switch_page("app_pages/explorer.py")
+    return at.run()
+
+
+def scrub_spec(at: AppTest) -> dict:
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    (spec,) = [s for s in specs if s.get("frames")]
+    return spec
+
+
+def test_page_opens_the_scrub_view_from_the_address_and_its_frames_are_exact():
+    at = explorer({"scrub": "beta", "channel": "3", "tab": "Statistics"})
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.radio(key="x_scrub").value == "beta"
+    assert any("Each frame is exact" in c.value for c in at.caption)
+    spec = scrub_spec(at)
+    state = controls.Explorer()
+    betas = scrub.values("beta", state, 16)
+    assert [s["label"] for s in spec["layout"]["sliders"][0]["steps"]] == [f"{b:.3g}" for b in betas]
+    assert spec["layout"]["sliders"][0]["active"] == betas.index(0.75)  # the slider's value
+    feats = feature_maps(load_sample("cat", 256), "gabor", 16)  # the page's defaults
+    for i in (0, 24):
+        output, _ = exact(feats, replace(state, beta=betas[i]), 3)
+        pixels = decode(spec["frames"][i]["data"][0]["source"])
+        h, w = output.shape
+        low = min(exact(feats, replace(state, beta=b), 3)[0].min() for b in betas)
+        high = max(exact(feats, replace(state, beta=b), 3)[0].max() for b in betas)
+        expected = ((output - low) / (high - low) * 126 + 0.5).astype(np.uint8)
+        assert np.abs(pixels[:h, :w].astype(int) - expected).max() <= 1
+    at.radio(key="x_scrub").set_value("off").run()
+    assert not [c for c in at.get("plotly_chart") if json.loads(c.proto.spec).get("frames")]
+    assert "scrub" not in at.query_params
+
+
+def test_scrub_control_goes_into_the_address_and_a_bad_value_is_repaired():
+    at = explorer({"tab": "Statistics"})
+    at.radio(key="x_scrub").set_value("n").run()
+    assert not at.exception and at.query_params["scrub"] == "n"
+    assert len(scrub_spec(at)["frames"]) == scrub.FRAMES
+    bad = explorer({"scrub": "gamma", "tab": "Statistics"})
+    assert not bad.exception
+    assert any("scrub='gamma' is not valid" in w.value for w in bad.warning)
+    assert bad.radio(key="x_scrub").value == "off"
