@@ -9,6 +9,8 @@ without this frame (streamlit/runtime/scriptrunner/script_runner.py, _mpa_v1).
 import streamlit as st
 import torch
 
+import lrn_app.server  # noqa: F401  (once per process: imports, then gc.freeze(); see there)
+
 st.set_page_config(page_title="LRN Explorer", page_icon=":material/blur_on:", layout="wide")
 
 if "present" not in st.session_state:  # a bookmarked lesson may open in presentation mode
