@@ -38,46 +38,52 @@ def _lookup_table(colorscale: str) -> np.ndarray:
     return (np.array(colours) * (255 if max(max(c) for c in colours) <= 1 else 1)).round().astype(np.uint8)
 
 
-def panels_row(maps: dict[str, np.ndarray], height: int = 300, max_side: int = 160,
+def panels_row(maps: dict[str, np.ndarray], height: int | None = None, max_side: int = 160,
                titles: dict[str, str] | None = None) -> go.Figure:
     """(H, W) maps side by side, each with its own colour bar: by default the five
     quantities of one channel (PANELS), titled by TITLES.
 
-    Each panel is a colour-mapped PNG (a Heatmap costs the browser ~5x more to draw on
-    every slider move) with its colour bar from an invisible marker trace; axes are laid
-    out by hand (make_subplots costs ~15x more to build). Exact values: the pixel inspector.
+    Built to be cheap for the browser, which draws it anew on every slider move: each panel
+    is a colour-mapped PNG and each colour bar a static strip image with its low, middle
+    and high values as labels, all on one pair of hidden axes, with no trace at all (plotly's
+    own colour bars and one subplot per panel took several times longer to draw). Exact
+    values: the pixel inspector.
     """
     titles = titles or TITLES
-    gap = 0.045
-    width = (1 - gap * (len(maps) - 1)) / len(maps)
-    # Fixed margins: colour bars that push them make plotly lay the figure out twice.
-    traces, layout = [], dict(height=height, margin=dict(l=5, r=40, t=30, b=5, autoexpand=False),
-                              annotations=[], showlegend=False)
-    for i, name in enumerate(maps):
-        axis = "" if i == 0 else str(i + 1)
-        left = i * (width + gap)
-        z = _downsample(maps[name], max_side)
+    zs = {name: _downsample(m, max_side) for name, m in maps.items()}
+    h = max(z.shape[0] for z in zs.values())
+    w = max(z.shape[1] for z in zs.values())
+    bar, room = 0.05 * w, 0.34 * w  # a colour bar's width, and the room for it and its labels
+    images, annotations = [], []
+    for i, (name, z) in enumerate(zs.items()):
+        x0 = i * (w + room)
         low, high = float(z.min()), float(z.max())
         scale = "Magma" if name == "gain" else "Viridis"
-        index = ((z - low) / (high - low) * 255 + 0.5).astype(np.uint8) if high > low \
-            else np.zeros(z.shape, dtype=np.uint8)
-        traces.append(go.Image(source=_png_source(_lookup_table(scale)[index]),
-                               xaxis=f"x{axis}", yaxis=f"y{axis}", hoverinfo="skip"))
-        traces.append(go.Scatter(
-            x=[None], y=[None], mode="markers", xaxis=f"x{axis}", yaxis=f"y{axis}", hoverinfo="skip",
-            marker=dict(colorscale=scale, cmin=low, cmax=high if high > low else low + 1e-12,
-                        color=[low], showscale=True,
-                        colorbar=dict(x=left + width + 0.003, thickness=8, len=0.9,
-                                      tickfont=dict(size=10),
-                                      # a flat map: one tick with its value, not a 1e-12 range
-                                      **({} if high > low else dict(tickvals=[low],
-                                                                    ticktext=[f"{low:.3g}"]))))))
-        layout[f"xaxis{axis}"] = dict(domain=[left, left + width], visible=False)
-        layout[f"yaxis{axis}"] = dict(scaleanchor=f"x{axis}", visible=False, autorange="reversed")
-        layout["annotations"].append(dict(text=titles.get(name, name), x=left + width / 2, y=1.0,
-                                          xref="paper", yref="paper", yanchor="bottom",
-                                          showarrow=False, font=dict(size=14)))
-    return go.Figure(traces, layout)
+        images.append(dict(source=_png_source(_lookup_table(scale)[_levels(z, low, high, 256)]),
+                           x=x0, y=0, sizex=z.shape[1], sizey=z.shape[0], **_ON_AXES))
+        bar_x = x0 + w + 0.04 * w
+        images.append(dict(source=_colour_bar_source(scale), x=bar_x, y=0.05 * h, sizex=bar,
+                           sizey=0.9 * h, **_ON_AXES))
+        # a flat map: one label with its value, at mid-height
+        ticks = ((0.0, low), (0.5, (low + high) / 2), (1.0, high)) if high > low else ((0.5, low),)
+        for frac, value in ticks:
+            annotations.append(dict(text=f"{value:.3g}", x=bar_x + bar, y=0.05 * h + (1 - frac) * 0.9 * h,
+                                    xref="x", yref="y", xanchor="left", yanchor="middle",
+                                    showarrow=False, font=dict(size=10)))
+        annotations.append(dict(text=titles.get(name, name), x=x0 + w / 2, y=0, xref="x", yref="y",
+                                yanchor="bottom", showarrow=False, font=dict(size=14)))
+    total = len(zs) * (w + room)
+    if height is None:  # the row's own shape at a typical width of the page's main column
+        height = int(np.clip(40 + 1200 * h / total, 150, 400))
+    layout = dict(height=height, margin=dict(l=5, r=5, t=30, b=5), showlegend=False,
+                  images=images, annotations=annotations,
+                  xaxis=dict(range=[0, total], visible=False, fixedrange=True),
+                  yaxis=dict(range=[h, 0], visible=False, scaleanchor="x", fixedrange=True))
+    return go.Figure([], layout)
+
+
+# A layout image placed on the hidden axes by its top-left corner.
+_ON_AXES = dict(xref="x", yref="y", sizing="stretch", xanchor="left", yanchor="top", layer="below")
 
 
 def _png_source(image: np.ndarray) -> str:
@@ -381,7 +387,7 @@ def scrub_figure(output: np.ndarray, gain: np.ndarray, mean_gain: np.ndarray, va
                       currentvalue=dict(prefix=f"{label} = ", font=dict(size=16)),
                       steps=[dict(method="animate", label=f"{v:.3g}", args=[[str(i)], animate])
                              for i, v in enumerate(values)])],
-        updatemenus=[dict(type="buttons", direction="left", x=0.8, y=0.08, xanchor="left",
+        updatemenus=[dict(type="buttons", direction="left", x=0.8, y=0.0, xanchor="left",
                           buttons=[dict(label="▶ play", method="animate",
                                         args=[None, dict(mode="immediate", fromcurrent=True,
                                                          frame=dict(duration=150, redraw=True),
