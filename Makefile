@@ -33,4 +33,4 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt pyproject.toml
 	touch $@ $(VENV)/.runtime
 
 clean:
-	rm -rf $(VENV) .pytest_cache artifacts
+	rm -rf $(VENV) .pytest_cache artifacts build *.egg-info
