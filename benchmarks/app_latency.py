@@ -14,8 +14,8 @@ before and no cache can answer. Per move it measures
 A trivial Streamlit page (one slider and one caption, benchmarks/trivial_app.py) is measured
 in the same run on its own server, and every page's median is also given as a ratio to it:
 this machine is shared and noisy, and the ratio holds better than the milliseconds.
-With ``--scrub`` (the default) it also times the Explorer's scrub view: a click on a step of
-its plotly slider to the redrawn figure, with no server round trip.
+Unless ``--no-scrub``, it also times the Explorer's scrub view: a click on a step of its
+plotly slider to the redrawn figure, with no server round trip.
 """
 
 from __future__ import annotations

@@ -140,11 +140,6 @@ def wait_for_panel_update(page, after: int, timeout: float = 30_000) -> None:
         arg=after, polling="raf", timeout=timeout)
 
 
-def next_frame(page) -> None:
-    """Until the browser has painted the next frame."""
-    page.evaluate("() => new Promise(r => requestAnimationFrame(() => r()))")
-
-
 # The scrub view's output image (the first image of the figure keyed "scrub_view"): its data
 # URI changes when a frame is drawn.
 scrub_figure_image = """() => { const img = document.querySelector('.st-key-scrub_view .js-plotly-plot')

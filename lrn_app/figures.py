@@ -360,9 +360,8 @@ def scrub_figure(output: np.ndarray, gain: np.ndarray, mean_gain: np.ndarray, va
     images, annotations = [], []
     for (low, high), scale, x0 in ((ranges[0], "Viridis", w + 2), (ranges[1], "Magma", total + 2)):
         bar_w = max(2, gap // 5)
-        images.append(dict(source=_colour_bar_source(scale), xref="x", yref="y", x=x0, y=0,
-                           sizex=bar_w, sizey=h, sizing="stretch", xanchor="left",
-                           yanchor="top", layer="above"))
+        images.append(dict(source=_colour_bar_source(scale), x=x0, y=0, sizex=bar_w, sizey=h,
+                           **{**_ON_AXES, "layer": "above"}))
         for frac in (0.0, 0.5, 1.0):
             annotations.append(dict(text=f"{low + frac * (high - low):.3g}", x=x0 + bar_w,
                                     y=(1 - frac) * h, xref="x", yref="y", xanchor="left",
