@@ -11,10 +11,17 @@ import torch
 
 import lrn_app.server  # noqa: F401  (once per process: imports, then gc.freeze(); see there)
 
-st.set_page_config(page_title="LRN Explorer", page_icon=":material/blur_on:", layout="wide")
-
 if "present" not in st.session_state:  # a bookmarked lesson may open in presentation mode
     st.session_state["present"] = st.query_params.get("present") == "1"
+presenting = st.session_state["present"]
+
+# On a projector the figures need the screen: the sidebar starts closed, the page starts at
+# the top (Streamlit leaves 6rem above it for its header) and its text is larger.
+st.set_page_config(page_title="LRN Explorer", page_icon=":material/blur_on:", layout="wide",
+                   initial_sidebar_state="collapsed" if presenting else "auto")
+if presenting:
+    st.html("<style>.stMainBlockContainer {padding-top: 4.5rem; padding-bottom: 2rem}"
+            " h1 {font-size: 2rem !important; padding-top: 0 !important}</style>")
 
 navigation = st.navigation([
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),

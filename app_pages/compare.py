@@ -28,7 +28,7 @@ ui.explain(
 )
 
 # --- the batch ------------------------------------------------------------------------------------
-with st.container(border=True):
+with ui.setup_box("The batch", K + "setup"), st.container(border=True):
     with st.expander("Upload your own images (they join the list of images)"):
         files = st.file_uploader("PNG, JPEG, WebP, BMP, TIFF or GIF; several at once",
                                  type=UPLOAD_TYPES, accept_multiple_files=True, key=K + "uploads")
@@ -65,13 +65,14 @@ with st.container(border=True):
     swap = right.multiselect("Batch-mates swapped in by the batch-dependence test", list(SAMPLES),
                              key=K + "swap")
     thumbnails = {label: ui.square_image(*split_label(label), 96, uploads) for label in labels}
-    st.plotly_chart(figures.image_gallery(thumbnails, wrap=8, size=96), config=ui.PLOT)
+    ui.chart(figures.image_gallery(thumbnails, wrap=8, size=96))
 
 feats = ui.batch_features(labels, side, source, channels, uploads)
 N, C, H, W = feats.shape
 
 # --- the two normalisations' settings -------------------------------------------------------------
-lrn_col, bn_col = st.columns(2, border=True)
+with ui.setup_box("LRN's and BatchNorm's settings", K + "settings"):
+    lrn_col, bn_col = st.columns(2, border=True)
 with lrn_col:
     st.markdown("**LRN**")
     ui.mode_and_convention(page, (C, H, W))
@@ -118,22 +119,20 @@ for name, array in result.maps.items():
 st.subheader(f"{labels[chosen]}: before and after each")
 channel = st.slider("Channel", 0, C - 1, key=K + "channel") if C > 1 else 0
 titles = {"input": "input x", "LRN": "after LRN", "BatchNorm": f"after BatchNorm ({state.bn_mode})"}
-st.plotly_chart(figures.panels_row({name: m[channel] for name, m in maps.items()}, titles=titles),
-                config=ui.PLOT)
+ui.chart(figures.panels_row({name: m[channel] for name, m in maps.items()}, titles=titles))
 if st.toggle("Show all channels", key="b_all_channels"):
     left, right = st.columns(2)
-    left.plotly_chart(figures.channel_grid(maps["LRN"], False, "after LRN (one shared scale)"),
-                      config=ui.PLOT)
-    right.plotly_chart(figures.channel_grid(maps["BatchNorm"], False,
-                                            "after BatchNorm (one shared scale)"), config=ui.PLOT)
+    ui.chart(figures.channel_grid(maps["LRN"], False, "after LRN (one shared scale)"), left)
+    ui.chart(figures.channel_grid(maps["BatchNorm"], False,
+                                  "after BatchNorm (one shared scale)"), right)
 edges, counts = compare.histograms(maps)
 moments = compare.channel_moments(maps)
 h1, h2, h3 = st.columns(3)
-h1.plotly_chart(figures.histogram_lines(edges, counts, "Activations of this image"), config=ui.PLOT)
-h2.plotly_chart(figures.channel_lines({n: m["mean"] for n, m in moments.items()},
-                                      "Mean of each channel", "mean"), config=ui.PLOT)
-h3.plotly_chart(figures.channel_lines({n: m["std"] for n, m in moments.items()},
-                                      "Standard deviation of each channel", "std"), config=ui.PLOT)
+ui.chart(figures.histogram_lines(edges, counts, "Activations of this image"), h1)
+ui.chart(figures.channel_lines({n: m["mean"] for n, m in moments.items()},
+                               "Mean of each channel", "mean"), h2)
+ui.chart(figures.channel_lines({n: m["std"] for n, m in moments.items()},
+                               "Standard deviation of each channel", "std"), h3)
 st.markdown("**BatchNorm maps each channel through one straight line** (the same picture, "
             "only its offset and scale change), centred on the shift over the whole batch, so "
             "one image's channel means need not be the shift. **LRN changes the picture**: it "
@@ -151,11 +150,11 @@ m3.metric("BatchNorm train against eval differ by", f"{100 * result.train_eval_c
 st.caption(f"Changes: largest |difference| relative to the largest |output| of this image. "
            f"Batch-mates swapped for: {', '.join(swap) or 'noise'}.")
 swapped, _ = figures.finite(result.swapped_batchnorm)
-st.plotly_chart(figures.panels_row(
+ui.chart(figures.panels_row(
     {"mine": maps["BatchNorm"][channel], "swapped": swapped[channel],
      "difference": np.abs(swapped[channel] - maps["BatchNorm"][channel])},
     titles={"mine": "BatchNorm, this batch", "swapped": "BatchNorm, batch-mates swapped",
-            "difference": "|difference|"}), config=ui.PLOT)
+            "difference": "|difference|"}))
 st.markdown("In training mode BatchNorm normalises with the batch's statistics, so the same "
             "image comes out differently in different company; in evaluation mode it uses "
             "the running statistics and the company stops mattering, but the output differs "

@@ -53,8 +53,8 @@ naive = ui.on_torch_thread(translator.agreement, feats, params, state.convention
 left, right = st.columns(2)
 for column, result, title in ((left, translated, "with the translated parameters"),
                               (right, naive, "with the same four numbers (a naive port)")):
-    column.plotly_chart(figures.difference_matrix(result.names, result.matrix,
-                                                  f"Largest difference, {title}"), config=ui.PLOT)
+    ui.chart(figures.difference_matrix(result.names, result.matrix,
+                                       f"Largest difference, {title}"), column)
     if result is translated and result.missing:
         column.caption(f"No exact equivalent in {', '.join(result.missing)} (the table above "
                        "says why).")

@@ -12,7 +12,6 @@ from lrn_core import resolve
 
 K = "x_"  # this page's widget keys: x_<field of controls.Explorer>
 page = ui.PageState(controls.Explorer, K)
-PLOT = ui.PLOT
 
 page.start()  # a hand-edited address: its repairs are shown
 
@@ -26,16 +25,8 @@ ui.explain(
     "α = 10 (PyTorch's convention, a = α / n = 2), where strong edges are visibly damped."
 )
 
-# --- the image and its feature maps (a change here recomputes the features) ------------------
-feats = ui.image_and_features(K)
-C, H, W = feats.shape
-state = page.get()
-if state.source == "gabor":
-    with st.expander("The filter bank's kernels"):
-        kernels = gabor_kernels(state.channels).numpy()
-        st.plotly_chart(figures.channel_grid(kernels, True, f"{state.channels} Gabor kernels "
-                                             "(mid-grey = 0)", wrap=16, symmetric=True),
-                        config=PLOT)
+# --- the image, its feature maps, presets, mode and convention: set once per lesson ------------
+# (a change here reruns the page; the features are cached)
 
 
 def preset_clicked(name: str) -> None:
@@ -44,13 +35,21 @@ def preset_clicked(name: str) -> None:
     st.session_state["preset_message"] = message
 
 
-# --- presets, mode and convention: rarely moved, so they rerun the page (features are cached)
-cols = st.columns(len(PRESETS))
-for col, name in zip(cols, PRESETS):
-    col.button(name, on_click=preset_clicked, args=(name,), width="stretch")
-if "preset_message" in st.session_state:
-    st.caption(st.session_state.pop("preset_message"))
-ui.mode_and_convention(page, feats.shape)
+with ui.setup_box("Image, feature maps, presets, mode and convention", K + "setup"):
+    feats = ui.image_and_features(K)
+    C, H, W = feats.shape
+    state = page.get()
+    if state.source == "gabor" and not ui.presenting():
+        with st.expander("The filter bank's kernels"):
+            kernels = gabor_kernels(state.channels).numpy()
+            ui.chart(figures.channel_grid(kernels, True, f"{state.channels} Gabor kernels "
+                                          "(mid-grey = 0)", wrap=16, symmetric=True))
+    cols = st.columns(len(PRESETS))
+    for col, name in zip(cols, PRESETS):
+        col.button(name, on_click=preset_clicked, args=(name,), width="stretch")
+    if "preset_message" in st.session_state:
+        st.caption(st.session_state.pop("preset_message"))
+    ui.mode_and_convention(page, feats.shape)
 
 
 @st.fragment
@@ -91,8 +90,8 @@ def lrn_panel(feats: np.ndarray) -> None:
     channel = st.slider("Channel", 0, C - 1, key=K + "channel") if C > 1 else 0
     if C in BANKS and C > 3:
         st.caption(f"Channel {channel}: {describe_channel(channel, C)}")
-    st.plotly_chart(figures.panels_row({p: maps[p][channel] for p in figures.PANELS}), config=PLOT,
-                    key="one_channel_panels")  # the key also names it for the browser scripts
+    ui.chart(figures.panels_row({p: maps[p][channel] for p in figures.PANELS}),
+             key="one_channel_panels")  # the key also names it for the browser scripts
     ui.explain("Bright input with bright neighbours gives a large `S`, a large denominator and "
                "a small gain: **strong responses are damped most where their neighbourhood is "
                "strong too**.")
@@ -104,8 +103,8 @@ def lrn_panel(feats: np.ndarray) -> None:
                               "parameter; the figure's own slider then moves between them "
                               "without waiting for the server.")
     if parameter != "off":
-        st.plotly_chart(ui.scrub_figure(feats, (mode, convention, n, k, alpha, beta), parameter,
-                                        channel), config=PLOT, key="scrub_view")
+        ui.chart(ui.scrub_figure(feats, (mode, convention, n, k, alpha, beta), parameter,
+                                 channel), key="scrub_view")
         st.caption(f"Each frame is exact (lrn_core at that {scrub.PARAMETERS[parameter]}); the "
                    "slider above sets any value in between. The colours keep one scale over "
                    "all frames.")
@@ -118,10 +117,9 @@ def lrn_panel(feats: np.ndarray) -> None:
             g1, g2 = st.columns([3, 1])
             view = g1.radio("Show", controls.VIEWS, key=K + "view", horizontal=True)
             per_channel = g2.toggle("Colour scale per channel", key=K + "per_channel_scale")
-            st.plotly_chart(figures.channel_grid(
+            ui.chart(figures.channel_grid(
                 maps[view], per_channel, f"{view}, all {C} channels"
-                + (" (each scaled to its own range)" if per_channel else " (one shared scale)")),
-                config=PLOT)
+                + (" (each scaled to its own range)" if per_channel else " (one shared scale)")))
 
     if stats_tab.open:
         with stats_tab:
@@ -141,9 +139,9 @@ def lrn_panel(feats: np.ndarray) -> None:
                 row, col = (peak_row if row < 0 else row), (peak_col if col < 0 else col)
             px = explore.inspect_pixel(feats, state, channel, row, col)
             if mode == "across":
-                p3.plotly_chart(figures.window_bars(px.labels, px.squares, px.centre), config=PLOT)
+                ui.chart(figures.window_bars(px.labels, px.squares, px.centre), p3)
             else:
-                p3.plotly_chart(figures.window_heatmap(px.squares, *px.origin), config=PLOT)
+                ui.chart(figures.window_heatmap(px.squares, *px.origin), p3)
             p1.markdown(
                 f"channel {channel}, pixel (row {row}, column {col})\n\n"
                 f"x = **{px.x:.4g}**\n\nS = Σ x² = **{px.S:.4g}**\n\n"
@@ -158,8 +156,7 @@ def lrn_panel(feats: np.ndarray) -> None:
                 diff, worst = ui.on_torch_thread(explore.shuffle_effect, feats, state)
                 st.metric("Largest change of the output after shuffling the channels",
                           f"{100 * worst:.1f}% of the largest output")
-                st.plotly_chart(figures.channel_grid(diff, False, "|output(shuffled) - output|"),
-                                config=PLOT)
+                ui.chart(figures.channel_grid(diff, False, "|output(shuffled) - output|"))
             ui.explain("A layer's filters have no natural order, yet across-channel LRN sums "
                        "over index neighbours: shuffling them changes what competes with what.")
 

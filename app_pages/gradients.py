@@ -23,9 +23,10 @@ ui.explain(
     "LRN written with torch primitives. Images are cropped to their central square on this "
     "page so that they can form a batch for BatchNorm at the bottom."
 )
-feats = ui.image_and_features(K, square=True, side_range=controls.BATCH_SIDE_RANGE)
+with ui.setup_box("Image, feature maps, mode and convention", K + "setup"):
+    feats = ui.image_and_features(K, square=True, side_range=controls.BATCH_SIDE_RANGE)
+    ui.mode_and_convention(page, feats.shape)
 C, H, W = feats.shape
-ui.mode_and_convention(page, feats.shape)
 ui.lrn_sliders(page, C)
 state = page.get()
 try:  # the sliders can reach settings no library computes (k = 0 with alpha = 0)
@@ -54,9 +55,9 @@ grad, bad = figures.finite(check.grad)
 if bad:
     st.warning(f"{bad} gradient values are not finite (NaN or inf) and are drawn as 0.")
 left, right = st.columns([3, 1])
-left.plotly_chart(figures.channel_grid(grad, True, f"dL/dx of all {C} channels (mid-grey = 0, "
-                                       "light = positive; each channel on its own scale)",
-                                       symmetric=True), config=ui.PLOT)
+ui.chart(figures.channel_grid(grad, True, f"dL/dx of all {C} channels (mid-grey = 0, "
+                              "light = positive; each channel on its own scale)",
+                              symmetric=True), left)
 right.metric("Largest |closed form − autograd|", f"{check.max_diff:.1e}")
 right.caption(f"against a largest |dL/dx| of {check.scale:.3g}, both in float64: the closed "
               "form is the derivative, not an approximation of it.")
@@ -74,7 +75,7 @@ else:
     figure = figures.jacobian_heatmap(jac.values, *jac.origin, (row, col),
                                       f"∂y({row}, {col}) / ∂x in channel {channel}; centre "
                                       f"{jac.centre:.3g}, off this scale")
-st.plotly_chart(figure, config=ui.PLOT)
+ui.chart(figure)
 st.markdown("**Positive at the centre, negative around it**: raising a unit's own input raises "
             "its output, raising a neighbour's lowers it. That is lateral inhibition.")
 if jac.centre < 0:
@@ -107,10 +108,10 @@ else:
     st.markdown(f"The loss is taken on **this image's** output only; the tiles show dL/dx of "
                 f"channel {channel} for every image of the batch (one shared scale per method).")
     left, right = st.columns(2)
-    left.plotly_chart(figures.channel_grid(bn_grad, False, "BatchNorm (training mode)", labels,
-                                           wrap=4, symmetric=True), config=ui.PLOT)
-    right.plotly_chart(figures.channel_grid(mine_lrn[:, channel], False, "LRN", labels, wrap=4,
-                                            symmetric=True), config=ui.PLOT)
+    ui.chart(figures.channel_grid(bn_grad, False, "BatchNorm (training mode)", labels,
+                                  wrap=4, symmetric=True), left)
+    ui.chart(figures.channel_grid(mine_lrn[:, channel], False, "LRN", labels, wrap=4,
+                                  symmetric=True), right)
     m1, m2, m3 = st.columns(3)
     m1.metric("Largest |dL/dx| on the batch-mates: BatchNorm",
               f"{np.abs(mine_bn.grad[1:]).max():.3g}")

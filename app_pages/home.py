@@ -34,7 +34,7 @@ ui.explain(
 )
 st.subheader("Built-in sample images")
 images = {name: ui.sample_image(name, 128) for name in SAMPLES}
-st.plotly_chart(figures.image_gallery(images), config={"displaylogo": False})
+ui.chart(figures.image_gallery(images))
 ui.explain(" · ".join(f"**{name}**: {caption}" for name, caption in SAMPLES.items())
            + ". Photographs: scikit-image's sample data (CC0 or public domain, see "
            "`lrn_app/assets/samples/LICENSES.md`); patterns are generated.")

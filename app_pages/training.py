@@ -40,7 +40,7 @@ def shape_examples() -> np.ndarray:
 
 with st.expander("The data set and the network"):
     tiles, names = shape_examples()
-    st.plotly_chart(figures.mosaic(tiles, names, wrap=12, height_per_row=90), config=ui.PLOT)
+    ui.chart(figures.mosaic(tiles, names, wrap=12, height_per_row=90))
     st.markdown(
         "2400 training and 600 validation images, 24 x 24, of six shapes at random position, "
         "size, rotation and contrast, on noise; the splits are fixed, nothing is downloaded. "
@@ -125,10 +125,10 @@ def draw(runs: dict) -> None:
                                         [[getattr(e, f"train_{metric}") for e in r.epochs]
                                          for (v2, _), r in runs.items() if v2 == v and r])
                           for v in state.variants}
-    accuracy_slot.plotly_chart(figures.training_curves(series["acc"], "Accuracy", "accuracy",
-                                                       COLOURS), config=ui.PLOT)
-    loss_slot.plotly_chart(figures.training_curves(series["loss"], "Cross-entropy loss", "loss",
-                                                   COLOURS), config=ui.PLOT)
+    ui.chart(figures.training_curves(series["acc"], "Accuracy", "accuracy",
+                                     COLOURS), accuracy_slot)
+    ui.chart(figures.training_curves(series["loss"], "Cross-entropy loss", "loss",
+                                     COLOURS), loss_slot)
     finished = [r for r in runs.values() if r and len(r.epochs) == config.epochs]
     table_slot.dataframe([{
         "variant": VARIANTS[s.variant],
@@ -175,10 +175,9 @@ if trained:
                           format_func=VARIANTS.get)
     run = store.get((key, chosen, 0))
     filters = run.first_filters[:, 0].numpy().repeat(8, axis=1).repeat(8, axis=2)  # 5 px -> 40
-    st.plotly_chart(figures.channel_grid(filters, True,
-                                         f"The {len(run.first_filters)} 5x5 filters of the first "
-                                         "conv layer (mid-grey = 0)", wrap=12, symmetric=True),
-                    config=ui.PLOT)
+    ui.chart(figures.channel_grid(filters, True,
+                                  f"The {len(run.first_filters)} 5x5 filters of the first "
+                                  "conv layer (mid-grey = 0)", wrap=12, symmetric=True))
     if st.button("Use these filters as the 'learned' feature source on the other pages"):
         layer = ui.on_torch_thread(first_layer, run, config)
         st.session_state["learned_layer"] = {

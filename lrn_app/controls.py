@@ -25,6 +25,9 @@ UPLOAD = "upload"
 VIEWS = ("output", "input", "gain", "S", "denominator")
 TABS = ("All channels", "Statistics", "Pixel inspector", "Channel order", "Export")
 SCRUB = ("off", "alpha", "beta", "k", "n")  # the Explorer's scrub view: off, or what it sweeps
+# The frame's own URL parameters, known on every page (app.py and lrn_app.lesson_ui read them):
+# presentation mode, and the open lesson and its step.
+FRAME_PARAMS = ("present", "lesson", "step")
 SIDE_RANGE = (64, 1024)
 N_MAX = 31
 K_MAX = 10.0
@@ -213,6 +216,8 @@ def parse(query: dict[str, str], page: type = Explorer) -> tuple:
     values, notices = {}, []
     known = {f.name for f in fields(page)}
     for key, raw in query.items():
+        if key in FRAME_PARAMS:
+            continue
         if key not in known:
             notices.append(f"ignored the unknown URL parameter {key!r}.")
             continue

@@ -90,6 +90,44 @@ def presenting() -> bool:
     return bool(st.session_state.get("present", False))
 
 
+def frame_query() -> dict[str, str]:
+    """The frame's URL parameters that every page keeps in its address: presentation mode
+    and the open lesson's step (controls.FRAME_PARAMS)."""
+    query = {"present": "1"} if presenting() else {}
+    lesson = st.session_state.get("lesson_open")
+    if lesson:
+        query.update(lesson=lesson[0], step=str(lesson[1] + 1))
+    return query
+
+
+PRESENT_FONT = 18  # px: figure text read from the back of a classroom (at least 16)
+
+
+def chart(figure, where=None, key: str | None = None) -> None:
+    """A plotly figure with the app's chart settings; in presentation mode its text is
+    enlarged to PRESENT_FONT px so that it reads from the back of a room."""
+    if presenting():
+        figure.update_layout(font=dict(size=PRESENT_FONT))
+        figure.update_annotations(font_size=PRESENT_FONT)
+        if figure.layout.title.text:
+            figure.update_layout(title_font_size=PRESENT_FONT + 2)
+    (where or st).plotly_chart(figure, config=PLOT, key=key)
+
+
+def setup_box(label: str, key: str):
+    """Where a page puts the controls set once per lesson (image, batch, presets): a bordered
+    box, or in presentation mode an expander, closed at first and remembered by ``key``,
+    so that the sliders and the main figure fit on a projector's screen."""
+    if not presenting():
+        return st.container()
+    remembered = key + "_open"  # outlives the widget's own state, dropped on other pages
+
+    def remember() -> None:
+        st.session_state[remembered] = st.session_state[key]
+    return st.expander(label, expanded=st.session_state.get(remembered, False), key=key,
+                       on_change=remember)
+
+
 def explain(markdown: str) -> None:
     """Explanatory text, hidden in presentation mode so the figures get the room."""
     if not presenting():
@@ -179,9 +217,7 @@ class PageState:
         """Remember the state of this run and write it into the address."""
         state = self.get()
         st.session_state[self._saved] = state
-        query = controls.to_query(state)
-        if presenting():
-            query["present"] = "1"
+        query = {**controls.to_query(state), **frame_query()}
         if st.query_params.to_dict() != query:
             st.query_params.from_dict(query)
 

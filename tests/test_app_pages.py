@@ -1,6 +1,7 @@
 """The Gradients, LRN vs BatchNorm and Conventions pages as a user drives them (AppTest)."""
 
 import io
+import json
 import re
 from pathlib import Path
 
@@ -251,3 +252,29 @@ def test_learned_and_rgb_feature_sources_work_on_the_batch_pages(script):
         at = open_page(script, {"source": source})
         no_exceptions(at)
         assert at.slider(key=f"{script[0] if script == 'gradients' else 'b'}_channel").max == channels - 1
+
+
+# --- presentation mode ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("script", ["explorer", "gradients", "compare", "conventions", "training"])
+def test_present_is_a_known_url_parameter_on_every_page(script):
+    at = open_page(script, {"present": "1", "alpha": "2.0"} if script != "training" else
+                   {"present": "1"})
+    no_exceptions(at)
+    assert "present" not in messages(at)  # never "ignored the unknown URL parameter"
+    assert at.session_state["present"] is True
+    assert at.query_params["present"] == "1"  # kept in the address with the page's own
+    if script != "training":
+        assert at.query_params["alpha"] == "2.0"
+
+
+def test_presentation_mode_folds_the_set_up_controls_and_enlarges_figure_text():
+    at = open_page("explorer", {"present": "1"})
+    labels = [e.label for e in at.expander]
+    assert "Image, feature maps, presets, mode and convention" in labels
+    panel = next(c for c in at.get("plotly_chart") if "one_channel_panels" in c.proto.id)
+    layout = json.loads(panel.proto.spec)["layout"]
+    assert layout["font"]["size"] >= 16
+    assert all(a["font"]["size"] >= 16 for a in layout.get("annotations", []))
+    plain = open_page("explorer")
+    assert "Image, feature maps, presets, mode and convention" not in [e.label for e in plain.expander]
