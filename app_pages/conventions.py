@@ -3,9 +3,10 @@
 import time
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
-from lrn_app import controls, figures, translator, ui
+from lrn_app import controls, figures, translator, tutorials, ui
 from lrn_app.samples import SAMPLES
 from lrn_core import resolve
 from lrn_core.conventions import describe_window
@@ -80,6 +81,48 @@ st.table([{"example": e.name, "setting": e.setting,
                "lrn_core": np.array2string(e.computed, precision=8, separator=", "),
                "largest error": f"{e.max_error:.1e}"} for e in translator.worked_examples()],
          hide_index=True)
+
+# --- the tutorials' examples, live ----------------------------------------------------------------
+st.subheader("The tutorials' examples, live: change a number")
+name = st.radio("Example", list(tutorials.EXAMPLES), key=K + "example", horizontal=True,
+                format_func=lambda e: tutorials.EXAMPLES[e].title)
+example = tutorials.EXAMPLES[name]
+st.caption(example.source)
+default = example.grid()
+left, right = st.columns(2)
+edited = left.data_editor(pd.DataFrame(default, index=example.row_labels,
+                                       columns=example.col_labels),
+                          key=f"{K}grid_{name}", width="stretch")  # edits stay for the session
+grid, repaired = tutorials.clean(example, edited.to_numpy())
+if repaired:
+    left.warning(f"{repaired} cells were not numbers within ±{tutorials.MAX_ABS:g}; they count "
+                 "as 0 or are clipped.")
+output = tutorials.compute(example, grid)
+# What the last edit changed: the outputs before and after it, kept until the next edit.
+memory = st.session_state.setdefault(f"{K}edits_{name}", {"grid": default, "changed": None})
+if not np.array_equal(memory["grid"], grid):
+    memory["changed"] = tutorials.changed(tutorials.compute(example, memory["grid"]), output)
+    memory["grid"] = grid
+changed = memory["changed"] if memory["changed"] is not None else np.zeros(grid.shape, bool)
+cells = [(r, c) for r in range(grid.shape[0]) for c in range(grid.shape[1])]
+if st.session_state[K + "cell"] >= len(cells):  # kept from an example with more outputs
+    st.session_state[K + "cell"] = 0
+row, col = cells[right.selectbox(
+    "Output to explain", range(len(cells)), key=K + "cell",
+    format_func=lambda i: f"{example.row_labels[cells[i][0]]}, {example.col_labels[cells[i][1]]}")]
+right.code(tutorials.arithmetic(example, grid, row, col), language=None, wrap_lines=True)
+window = tutorials.window_cells(example, row, col)
+left, right = st.columns(2)
+ui.chart(figures.number_grid(grid, example.row_labels, example.col_labels,
+                             "input x (blue: the window of the red output)", outlined=window,
+                             centre=(row, col)), left)
+ui.chart(figures.number_grid(output, example.row_labels, example.col_labels,
+                             "output y (orange: changed by your last edit)",
+                             marked=list(zip(*np.nonzero(changed))), centre=(row, col)), right)
+st.caption(f"{int(changed.sum())} of {output.size} outputs changed with the last edit: every "
+           "output whose window holds the edited number (unless its own x is 0: y = x · gain). "
+           "lrn_core computes them, in the "
+           f"{example.convention} convention with {example.params}.")
 
 # --- peers' defects -----------------------------------------------------------------------------------
 st.subheader("Known defects of other implementations")

@@ -20,6 +20,7 @@ from .batch import AUGMENTATIONS, BATCH_MAX, batch_labels
 from .features import BANKS, SOURCES, source_channels
 from .gradients import LOSSES
 from .samples import DEFAULT_SAMPLE, SAMPLES
+from .tutorials import EXAMPLES
 
 UPLOAD = "upload"
 VIEWS = ("output", "input", "gain", "S", "denominator")
@@ -348,12 +349,19 @@ class Conventions(LRNControls):
     """The Conventions page: one setting in every library's terms, proved on real data.
     It opens on the AlexNet paper's values, the setting tutorials most often port."""
 
-    CHOICES: ClassVar[dict] = _CHOICES
+    CHOICES: ClassVar[dict] = {**_CHOICES, "example": tuple(EXAMPLES)}
 
     convention: str = "alexnet"  # n = 5 and beta = 0.75 as in LRNControls
     k: float = 2.0
     alpha: float = 1e-4
     sample: str = DEFAULT_SAMPLE
+    example: str = "across"  # the tutorials' live example shown
+    cell: int = 0  # which of its outputs is explained (row-major index)
+
+    @staticmethod
+    def repair_page(s, notices):
+        cells = EXAMPLES[s.example].grid().size
+        return _clamp_fields(s, {"cell": (0, cells - 1)}, notices)
 
 
 LEARNING_RATES = (0.005, 0.01, 0.02, 0.05, 0.1)

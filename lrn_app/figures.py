@@ -247,6 +247,35 @@ def difference_matrix(names: list[str], matrix: np.ndarray, title: str) -> go.Fi
     return fig
 
 
+def number_grid(values: np.ndarray, row_labels, col_labels, title: str,
+                outlined: list[tuple[int, int]] = (), marked: list[tuple[int, int]] = (),
+                centre: tuple[int, int] | None = None) -> go.Figure:
+    """A small tensor as a grid of its numbers: ``outlined`` cells framed in blue (the window
+    of one output), ``marked`` cells shaded orange (what the last edit changed), ``centre``
+    framed in red (the output explained)."""
+    rows, cols = values.shape
+    shade = np.zeros(values.shape)
+    for r, c in marked:
+        shade[r, c] = 1.0
+    text = [[f"{v:.4g}" for v in row] for row in values]
+    fig = go.Figure(go.Heatmap(
+        z=shade, text=text, texttemplate="%{text}", x=list(col_labels), y=list(row_labels),
+        zmin=0, zmax=1, colorscale=[(0, "#f4f4f4"), (1, "#ffbb78")], showscale=False, xgap=2,
+        ygap=2, hovertemplate="%{y}, %{x}: %{text}<extra></extra>"))
+
+    def frame(r, c, colour, width):
+        fig.add_shape(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
+                      line=dict(color=colour, width=width))
+    for r, c in outlined:
+        frame(r, c, "#1f77b4", 3)
+    if centre is not None:
+        frame(*centre, "#d62728", 4)
+    fig.update_layout(height=100 + 42 * rows, margin=dict(l=5, r=5, t=75, b=5), title=title,
+                      yaxis=dict(autorange="reversed", type="category"),
+                      xaxis=dict(type="category", side="top"))
+    return fig
+
+
 PALETTE = ("#7f7f7f", "#d62728", "#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd")
 
 
