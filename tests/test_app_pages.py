@@ -161,7 +161,30 @@ def test_conventions_page_translates_and_proves_it():
     assert worst < 1e-6  # every pair, torch's own F.local_response_norm included
     examples = at.table[1].value
     assert (examples["largest error"].astype(float) < 1e-7).all()
-    assert len(at.dataframe) == 1  # the CrossMapLRN2d demonstration
+    assert list(at.dataframe[-1].value.columns)[0] == "channel"  # the CrossMapLRN2d demonstration
+
+
+@pytest.mark.parametrize("example, cell, expected", [
+    ("across", 0, "= 0.5"),  # 1 / (1² + 1²)
+    ("tensorflow", 0, "= 0.131199"),  # the tutorial's first printed value
+])
+def test_conventions_page_tutorial_examples_show_their_arithmetic(example, cell, expected):
+    at = open_page("conventions", {"example": example, "cell": str(cell)})
+    no_exceptions(at)
+    editor = at.dataframe[-2].value  # the editable tensor, before the defects' table
+    assert editor.to_numpy().ravel()[:2].tolist() == ([1.0, 1.0] if example == "across"
+                                                       else [1.0, 2.0])
+    arithmetic = at.code[0].value
+    assert arithmetic.startswith("S = ") and arithmetic.endswith(expected)
+    at.selectbox(key="c_cell").set_value(1).run()
+    assert at.query_params["cell"] == "1"
+    assert at.code[0].value != arithmetic
+
+
+def test_conventions_page_repairs_a_hand_edited_tutorial_cell():
+    at = open_page("conventions", {"example": "across", "cell": "99"})
+    no_exceptions(at)
+    assert "cell = 99 is outside 0..3" in messages(at)
 
 
 def test_conventions_page_even_size_and_within_mode():
