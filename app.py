@@ -10,6 +10,7 @@ import streamlit as st
 import torch
 
 import lrn_app.server  # noqa: F401  (once per process: imports, then gc.freeze(); see there)
+from lrn_app import lesson_ui
 
 if "present" not in st.session_state:  # a bookmarked lesson may open in presentation mode
     st.session_state["present"] = st.query_params.get("present") == "1"
@@ -34,6 +35,7 @@ navigation = st.navigation([
             url_path="conventions"),
     st.Page("app_pages/training.py", title="Training lab", icon=":material/model_training:",
             url_path="training"),
+    st.Page("app_pages/lessons.py", title="Lessons", icon=":material/school:", url_path="lessons"),
 ])
 
 with st.sidebar:
@@ -43,6 +45,10 @@ with st.sidebar:
     else:
         st.caption("Compute device: CPU (no GPU found)")
     st.toggle("Presentation mode", key="present",
-              help="Hides the explanations so the figures get the room (for a projector).")
+              help="Folds the set-up controls, hides the explanations and enlarges the "
+                   "figures' text, so the figures get the room (for a projector).")
+    lesson_ui.add_view_button(navigation.url_path)
 
+lesson_ui.open_from_address()  # a lesson link or bookmark: open its step
+lesson_ui.lesson_bar()  # while a lesson is open, on every page
 navigation.run()
