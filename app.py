@@ -22,7 +22,7 @@ st.set_page_config(page_title="LRN Explorer", page_icon=":material/blur_on:", la
                    initial_sidebar_state="collapsed" if presenting else "auto")
 if presenting:
     st.html("<style>.stMainBlockContainer {padding-top: 4.5rem; padding-bottom: 2rem}"
-            " h1 {font-size: 2rem !important; padding-top: 0 !important}</style>")
+            " h1 {font-size: 1.75rem !important; padding: 0 0 0.5rem !important}</style>")
 
 navigation = st.navigation([
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),

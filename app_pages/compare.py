@@ -116,8 +116,9 @@ for name, array in result.maps.items():
         st.warning(f"{bad} values after {name} are not finite (NaN or inf) and are drawn as 0.")
 
 # --- one image, side by side ----------------------------------------------------------------------
-st.subheader(f"{labels[chosen]}: before and after each")
-channel = st.slider("Channel", 0, C - 1, key=K + "channel") if C > 1 else 0
+heading, channel_slot = st.columns([2, 3], vertical_alignment="bottom")
+heading.subheader(f"{labels[chosen]}: before and after each")
+channel = channel_slot.slider("Channel", 0, C - 1, key=K + "channel") if C > 1 else 0
 titles = {"input": "input x", "LRN": "after LRN", "BatchNorm": f"after BatchNorm ({state.bn_mode})"}
 ui.chart(figures.panels_row({name: m[channel] for name, m in maps.items()}, titles=titles))
 if st.toggle("Show all channels", key="b_all_channels"):

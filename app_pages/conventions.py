@@ -92,7 +92,9 @@ default = example.grid()
 left, right = st.columns(2)
 edited = left.data_editor(pd.DataFrame(default, index=example.row_labels,
                                        columns=example.col_labels),
-                          key=f"{K}grid_{name}", width="stretch")  # edits stay for the session
+                          key=f"{K}grid_{name}", width="stretch",  # edits stay for the session
+                          column_config={c: st.column_config.NumberColumn(width="small")
+                                         for c in example.col_labels})
 grid, repaired = tutorials.clean(example, edited.to_numpy())
 if repaired:
     left.warning(f"{repaired} cells were not numbers within ±{tutorials.MAX_ABS:g}; they count "

@@ -58,7 +58,10 @@ def lrn_panel(feats: np.ndarray) -> None:
     C, H, W = feats.shape
     state = page.get()
     mode, convention = state.mode, state.convention
-    ui.lrn_sliders(page, C)
+    # On a projector the channel slider joins the row of sliders, to keep the figure in view.
+    sliders, channel_slot = st.columns([4, 1]) if ui.presenting() else (st.container(), None)
+    with sliders:
+        ui.lrn_sliders(page, C)
     state = page.get()
     n, k, alpha, beta = state.n, state.k, state.alpha, state.beta
 
@@ -86,9 +89,11 @@ def lrn_panel(feats: np.ndarray) -> None:
             st.warning(f"{bad} values of {name} are not finite (NaN or inf) and are drawn as 0.")
 
     # --- one channel, every quantity -----------------------------------------------------------
-    st.subheader("One channel, step by step")
-    channel = st.slider("Channel", 0, C - 1, key=K + "channel") if C > 1 else 0
-    if C in BANKS and C > 3:
+    if channel_slot is None:
+        st.subheader("One channel, step by step")
+        channel_slot = st.container()
+    channel = channel_slot.slider("Channel", 0, C - 1, key=K + "channel") if C > 1 else 0
+    if C in BANKS and C > 3 and not ui.presenting():
         st.caption(f"Channel {channel}: {describe_channel(channel, C)}")
     ui.chart(figures.panels_row({p: maps[p][channel] for p in figures.PANELS}),
              key="one_channel_panels")  # the key also names it for the browser scripts

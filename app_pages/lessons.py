@@ -23,7 +23,8 @@ for lesson in lessons.BUILT_IN:
         first = lesson.steps[0]
         start.page_link(lesson_ui.PAGE_SCRIPTS[first.page][0], label="Start the lesson",
                         icon=":material/play_arrow:", query_params=lesson_ui.step_query(lesson, 0))
-        steps.markdown(" · ".join(f"{i + 1}. {step.title}" for i, step in enumerate(lesson.steps)))
+        steps.markdown("Steps: " + " · ".join(f"{i + 1}. {step.title}"
+                                              for i, step in enumerate(lesson.steps)))
         st.caption(f"Address: `?lesson={lesson.id}` (add `&step=k` for step k)")
 
 # --- the teacher's own lesson ----------------------------------------------------------------------

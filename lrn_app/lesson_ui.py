@@ -107,11 +107,10 @@ def lesson_bar() -> None:
     index = min(opened[1], len(lesson.steps) - 1)
     step = lesson.steps[index]
     with st.container(border=True, key="lesson_bar"):
-        back, middle, forward = st.columns([1, 8, 1], vertical_alignment="center")
+        back, middle, forward = st.columns([1.4, 8, 1.4], vertical_alignment="center")
         middle.markdown(f"**{_shown(lesson.title, lesson)}** · Step {index + 1} of "
-                        f"{len(lesson.steps)}: **{_shown(step.title, lesson)}**")
-        if step.text:
-            middle.markdown(_shown(step.text, lesson))
+                        f"{len(lesson.steps)}: **{_shown(step.title, lesson)}**"
+                        + (f"  \n{_shown(step.text, lesson)}" if step.text else ""))
         if step.measure:
             try:
                 middle.markdown(":material/visibility: **What to notice** (at this step's "

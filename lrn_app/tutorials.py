@@ -48,7 +48,7 @@ EXAMPLES = {
                "1: y = 1 / (1² + 1²) = 0.5.",
         convention="alexnet", mode="across", params=dict(size=2, alpha=1.0, beta=1.0, k=0.0),
         default=((1.0, 1.0, 0.5, 2.0),), row_labels=("x",),
-        col_labels=tuple(f"channel {c}" for c in range(4))),
+        col_labels=tuple(f"ch {c}" for c in range(4))),
     "within": Example(
         title="Within a channel: one 5 x 5 feature map",
         source="The same tutorial's intra-channel example: n = 2 in the paper's notation "
@@ -57,7 +57,7 @@ EXAMPLES = {
         default=((1, 0, 0, 0, 1), (0, 2, 1, 0, 0), (0, 1, 3, 1, 0), (0, 0, 1, 2, 0),
                  (1, 0, 0, 0, 1)),
         row_labels=tuple(f"row {r}" for r in range(5)),
-        col_labels=tuple(f"column {c}" for c in range(5))),
+        col_labels=tuple(f"col {c}" for c in range(5))),
     "tensorflow": Example(
         title="TensorFlow: arange(1, 33) as an NHWC tensor (2, 2, 2, 4)",
         source="A tutorial prints tf.nn.lrn(x, depth_radius=2, bias=1, alpha=1, beta=0.75) "
@@ -68,7 +68,7 @@ EXAMPLES = {
         default=tuple(tuple(float(v) for v in range(1 + 4 * r, 5 + 4 * r)) for r in range(8)),
         row_labels=tuple(f"n={n} h={h} w={w}" for n in range(2) for h in range(2)
                          for w in range(2)),
-        col_labels=tuple(f"channel {c}" for c in range(4))),
+        col_labels=tuple(f"ch {c}" for c in range(4))),
 }
 
 

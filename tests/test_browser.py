@@ -76,6 +76,116 @@ def test_presentation_mode_hides_the_explanations(server, page):
     shot(page, "explorer_presentation")
 
 
+# The top of the first figure a person can see (not one folded in a closed expander).
+_FIRST_FIGURE_TOP = """() => Math.min(...[...document.querySelectorAll('.js-plotly-plot')]
+    .filter(e => !e.closest('details:not([open])') && e.getBoundingClientRect().height > 0)
+    .map(e => e.getBoundingClientRect().top))"""
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
+def test_presentation_mode_puts_each_main_figure_above_the_fold(server, width, height):
+    """As a teacher projects: with presentation mode on, and with a lesson's bar on top."""
+    views = {"explorer": "explorer?present=1", "gradients": "gradients?present=1",
+             "compare": "compare?present=1",
+             "explorer_lesson": "explorer?present=1&lesson=what-lrn-does&step=2",
+             "gradients_lesson": "gradients?present=1&lesson=what-lrn-does&step=5",
+             "compare_lesson": "compare?present=1&lesson=lrn-vs-batchnorm&step=2"}
+    with browser_page(width, height) as page:
+        for name, address in views.items():
+            open_page(page, f"{server}/{address}", charts=1)
+            page.wait_for_timeout(500)
+            shot(page, f"present_{name}_{width}x{height}")
+            assert exception_boxes(page) == []
+            assert page.get_by_text("unknown URL parameter").count() == 0
+            assert page.evaluate(_FIRST_FIGURE_TOP) < height - 100, name  # its top in view
+            sidebar = page.locator('[data-testid="stSidebar"]').bounding_box()
+            assert sidebar["x"] + sidebar["width"] <= 0  # collapsed: moved off the screen
+            assert "present=1" in page.url
+
+
+def test_walk_every_built_in_lesson_with_next(server):
+    from lrn_app.lessons import BUILT_IN
+    with browser_page(1280, 720) as page:
+        for lesson in BUILT_IN:
+            open_page(page, f"{server}/lessons", charts=0)
+            page.get_by_role("link", name="Start the lesson").nth(BUILT_IN.index(lesson)).click()
+            for index, step in enumerate(lesson.steps):
+                page.wait_for_url(f"**step={index + 1}**", timeout=60_000)
+                bar = page.locator(".st-key-lesson_bar")
+                bar.get_by_text(f"Step {index + 1} of {len(lesson.steps)}").wait_for(
+                    timeout=60_000)
+                wait_for_app(page)
+                assert exception_boxes(page) == [], (lesson.id, index)
+                assert f"/{step.page}?" in page.url
+                assert bar.get_by_text("What to notice").count() == 1
+                shot(page, f"lesson_{lesson.id}_{index + 1}")
+                if index + 1 < len(lesson.steps):
+                    if index == 0:
+                        page.keyboard.press("ArrowRight")  # the keyboard works too
+                    else:
+                        bar.get_by_role("button", name="Next").click()
+            bar.get_by_role("button", name="Back").click()
+            page.wait_for_url(f"**step={len(lesson.steps) - 1}**", timeout=60_000)
+
+
+def test_upload_a_lesson_file_and_start_it(server, page, tmp_path):
+    from lrn_app import lessons
+    from lrn_app.lessons import Lesson, Step
+    lesson = Lesson(lessons.MINE, "Shared by a colleague", "", (
+        Step("explorer", {"alpha": "1.0", "channel": "3"}, "Small alpha", "**Look** at <b>this</b>"),
+        Step("conventions", {"example": "within"}, "By hand", "Edit a number.")))
+    good = tmp_path / "colleague.json"
+    good.write_bytes(lessons.to_file(lesson))
+    bad = tmp_path / "broken.json"
+    bad.write_bytes(b'{"format": "something else"}')
+    open_page(page, f"{server}/lessons")
+    uploader = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    uploader.set_input_files(str(bad))
+    page.get_by_text("broken.json: not a lesson file").wait_for(timeout=30_000)
+    uploader.set_input_files(str(good))
+    page.get_by_text("Opened 2 steps from colleague.json").wait_for(timeout=30_000)
+    start = page.get_by_role("button", name="Start my lesson")
+    start.wait_for(timeout=30_000)
+    wait_for_app(page)
+    shot(page, "lessons_uploaded")
+    start.click()
+    page.wait_for_url("**lesson=mine**", timeout=60_000)
+    bar = page.locator(".st-key-lesson_bar")
+    bar.get_by_text("Step 1 of 2").wait_for(timeout=60_000)
+    assert "alpha=1.0" in page.url and "channel=3" in page.url
+    assert bar.get_by_text("**Look** at <b>this</b>").count() == 1  # shown as written
+    assert exception_boxes(page) == []
+    bar.get_by_role("button", name="Next").click()
+    page.wait_for_url("**step=2**", timeout=60_000)
+    bar.get_by_text("Step 2 of 2").wait_for(timeout=60_000)
+    assert "example=within" in page.url
+
+
+def test_edit_a_tutorial_tensor_and_see_the_outputs_change(server, page):
+    open_page(page, f"{server}/conventions?example=across", charts=2)
+    page.get_by_text("The tutorials' examples, live").scroll_into_view_if_needed()
+    page.get_by_text("0 of 4 outputs changed").wait_for(timeout=30_000)
+    editor = page.locator('[data-testid="stDataFrame"]').first  # the editable tensor
+    box = editor.bounding_box()
+    # The editor is a canvas: click its one data row, walk to channel 1 with the keyboard,
+    # open the cell and type a new number, as a person would.
+    page.mouse.click(box["x"] + box["width"] - 20, box["y"] + 35 + 17)
+    for key in ["ArrowLeft"] * 4 + ["ArrowRight"] * 2:
+        page.keyboard.press(key)
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
+    page.keyboard.press("Control+A")
+    page.keyboard.type("4")
+    page.wait_for_timeout(300)
+    page.keyboard.press("Enter")
+    page.get_by_text("3 of 4 outputs changed").wait_for(timeout=30_000)  # channels 0, 1, 2
+    wait_for_app(page)
+    assert exception_boxes(page) == []
+    assert "1² + 4² = 17" in page.locator('[data-testid="stCode"]').first.inner_text()
+    page.get_by_text("Output to explain").scroll_into_view_if_needed()
+    shot(page, "tutorial_across_edited")
+
+
 def test_sliders_at_k_and_alpha_zero_give_a_message_not_an_error(server, page):
     open_page(page, f"{server}/explorer", charts=2)
     for label in ("α (log scale)", "k"):  # Home: the slider's first stop, 0
