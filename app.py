@@ -1,6 +1,7 @@
 """LRN Explorer: `streamlit run app.py` (or `make run`).
 
-The frame: page navigation, and a sidebar with the compute device and presentation mode.
+The frame: page navigation; a sidebar with the compute device, presentation mode and "add
+this view to my lesson"; and, while a lesson is open, its bar above every page.
 The page scripts live in app_pages/, not pages/: a folder named pages/ puts Streamlit
 (1.67) into its legacy multipage mode, where a bookmarked /explorer link runs the page
 without this frame (streamlit/runtime/scriptrunner/script_runner.py, _mpa_v1).

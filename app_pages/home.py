@@ -28,7 +28,9 @@ ui.explain(
     "- **Conventions**: one setting in every library's terms, proved on real data, with "
     "the tutorials' worked examples and the known defects of other implementations.\n"
     "- **Training lab**: train the same small CNN without normalisation, with LRN and with "
-    "BatchNorm, several seeds each, and see what the claims about them are worth.\n\n"
+    "BatchNorm, several seeds each, and see what the claims about them are worth.\n"
+    "- **Lessons**: guided steps through the pages for a class, with Back and Next; build "
+    "your own from any view and share it as a file.\n\n"
     "Open a page from the sidebar; every setting is kept in the page's address, "
     "so a lesson can be bookmarked."
 )

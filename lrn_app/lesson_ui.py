@@ -37,9 +37,8 @@ def find(lesson_id: str) -> Lesson | None:
 def step_query(lesson: Lesson, index: int) -> dict[str, str]:
     """The address of a step: its page's settings, the lesson and the step, and presentation
     mode if it is on."""
-    query = {**lesson.steps[index].settings, **ui.frame_query(), "lesson": lesson.id,
-             "step": str(index + 1)}
-    return query
+    return {**lesson.steps[index].settings, **ui.frame_query(), "lesson": lesson.id,
+            "step": str(index + 1)}
 
 
 def go_to(lesson: Lesson, index: int):

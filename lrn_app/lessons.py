@@ -228,8 +228,8 @@ BUILT_IN = (
               "**{gain:.3g}** and y = **{y:.3g}**.", "pixel_arithmetic"),
         _step("gradients", {},
               "Lateral inhibition",
-              "The bars are one output's Jacobian row: how y of channel c moves when each "
-              "input channel moves. A unit's own input raises its output; its neighbours' "
+              "Below the gradients, the bars are one output's Jacobian row: how y of channel "
+              "c moves when each input channel moves. A unit's own input raises its output; its neighbours' "
               "inputs lower it.",
               "∂y/∂x of its own input is **{centre:.3g}**; the most negative neighbour's is "
               "**{neighbour:.3g}**.", "lateral_inhibition"),
