@@ -1,0 +1,290 @@
+"""A classroom at once, measured at the server: students as websocket sessions that speak
+Streamlit's own protocol, with no browser sharing the server's CPU.
+
+    python -m benchmarks.classroom [--students 30] [--seconds 60] [--think 2.0]
+        [--pages explorer,gradients,compare,conventions] [--arrive 2.0] [--trainer]
+        [--url http://host:port]
+
+Each student opens one page of the mix (round robin), arriving at a random moment within
+``--arrive`` seconds, and then, for ``--seconds``, moves the page's α slider one step at
+random intervals (exponential, mean ``--think`` seconds; at least once), as a person
+dragging it would.
+A move is a ``BackMsg`` rerun carrying the slider's new value (a fragment rerun where the
+slider lives in one, as the browser sends it); its latency runs until the server's
+``script_finished``. An error is a closed connection, a move or page open that takes more
+than ``--timeout`` seconds, or an exception element in the page. ``--trainer`` adds one
+more session that opens the Training lab and presses Train (the default 12 runs).
+
+Without ``--url`` it starts the app itself (``streamlit run app.py`` on a free loopback
+port, a fresh server) and also reports the server's CPU (cores busy over the run) and
+peak RSS. Bounded: at most 200 students, 600 seconds; it stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import random
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from benchmarks.browser import app_server
+
+PAGES = ("explorer", "gradients", "compare", "conventions")
+SLIDER_LABEL = "α (log scale)"
+MAX_STUDENTS, MAX_SECONDS = 200, 600
+
+
+@dataclass
+class Widget:
+    id: str
+    fragment_id: str
+    options: list[str]
+    index: int
+
+
+@dataclass
+class Student:
+    """One session's record."""
+
+    page: str
+    open_seconds: float | None = None
+    moves: list[float] = field(default_factory=list)  # seconds per move
+    errors: list[str] = field(default_factory=list)
+
+
+class Session:
+    """A Streamlit session over its websocket: run the script, read the page it draws."""
+
+    def __init__(self, ws, page: str, timeout: float):
+        self.ws, self.page, self.timeout = ws, page, timeout
+        self.query_string = ""
+        self.page_hash = ""
+        self.widgets: dict[str, Widget] = {}  # label -> slider or button
+        self.exceptions: list[str] = []
+
+    async def run(self, states: list | None = None, fragment_id: str = "") -> float:
+        """Ask for a rerun (the first one opens the page); wait for it to finish. Returns its
+        seconds; raises TimeoutError or a websockets error."""
+        msg = BackMsg()
+        client = msg.rerun_script
+        client.query_string = self.query_string
+        client.page_name = self.page
+        client.page_script_hash = self.page_hash
+        if fragment_id:
+            client.fragment_id = fragment_id
+        for state in states or []:
+            client.widget_states.widgets.append(state)
+        started = time.perf_counter()
+        await self.ws.send(msg.SerializeToString())
+        async with asyncio.timeout(self.timeout):
+            while True:
+                forward = ForwardMsg()
+                forward.ParseFromString(await self.ws.recv())
+                kind = forward.WhichOneof("type")
+                if kind == "navigation":  # the page now shown (st.navigation's pages)
+                    self.page_hash = forward.navigation.page_script_hash
+                elif kind == "page_info_changed":
+                    self.query_string = forward.page_info_changed.query_string
+                elif kind == "delta":
+                    self._read(forward.delta)
+                elif kind == "script_finished" and forward.script_finished in (
+                        ForwardMsg.FINISHED_SUCCESSFULLY,
+                        ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+                        ForwardMsg.FINISHED_WITH_COMPILE_ERROR):
+                    return time.perf_counter() - started
+
+    def _read(self, delta) -> None:
+        if delta.WhichOneof("type") != "new_element":
+            return
+        element = delta.new_element
+        kind = element.WhichOneof("type")
+        if kind == "exception":
+            self.exceptions.append(f"{element.exception.type}: {element.exception.message}")
+        elif kind == "slider":
+            s = element.slider
+            options = list(s.options)
+            # Its value: the one the script set (raw_value), else its default index.
+            if s.set_value and s.raw_value and s.raw_value[0] in options:
+                index = options.index(s.raw_value[0])
+            else:
+                index = int(s.default[0]) if s.default else 0
+            old = self.widgets.get(s.label)
+            if old is None or old.id != s.id or s.set_value:
+                self.widgets[s.label] = Widget(s.id, delta.fragment_id, options, index)
+        elif kind == "button":
+            self.widgets[element.button.label] = Widget(element.button.id, delta.fragment_id,
+                                                        [], 0)
+
+
+def _move_state(widget: Widget):
+    """The slider one step along its options (back at the ends), as the browser sends it."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+    if widget.index + 1 >= len(widget.options):
+        widget.index -= 1
+    elif widget.index == 0 or random.random() < 0.5:
+        widget.index += 1
+    else:
+        widget.index -= 1
+    state = WidgetState(id=widget.id)
+    state.string_array_value.data.append(widget.options[widget.index])
+    return state
+
+
+async def student(url: str, page: str, record: Student, arrive: float, until: float,
+                  think: float, timeout: float) -> None:
+    await asyncio.sleep(arrive)
+    stream = url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
+    try:
+        async with websockets.connect(stream, subprotocols=["streamlit"], max_size=None,
+                                      open_timeout=timeout) as ws:
+            session = Session(ws, page, timeout)
+            record.open_seconds = await session.run()
+            widget = session.widgets.get(SLIDER_LABEL)
+            if widget is None or session.exceptions:
+                record.errors += session.exceptions or [f"no {SLIDER_LABEL} slider on {page}"]
+                return
+            while not session.exceptions and (not record.moves
+                                                or time.monotonic() + think < until):
+                await asyncio.sleep(random.expovariate(1.0 / think))
+                record.moves.append(await session.run([_move_state(widget)],
+                                                      widget.fragment_id))
+            record.errors += session.exceptions
+    except TimeoutError:
+        record.errors.append(f"timeout after {timeout:g} s")
+    except (OSError, websockets.exceptions.WebSocketException) as err:
+        record.errors.append(f"connection: {err!r}")
+
+
+async def trainer(url: str, record: Student, timeout: float) -> None:
+    """One more session: the Training lab, and a press of its Train button."""
+    stream = url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
+    try:
+        async with websockets.connect(stream, subprotocols=["streamlit"], max_size=None,
+                                      open_timeout=timeout) as ws:
+            session = Session(ws, "training", timeout)
+            record.open_seconds = await session.run()
+            button = next((w for label, w in session.widgets.items()
+                           if label.startswith("Train (")), None)
+            if button is None:
+                record.errors.append("no Train button")
+                return
+            from streamlit.proto.WidgetStates_pb2 import WidgetState
+            session.timeout = MAX_SECONDS
+            record.moves.append(await session.run([WidgetState(id=button.id,
+                                                               trigger_value=True)]))
+            record.errors += session.exceptions
+    except TimeoutError:
+        record.errors.append("training did not finish")
+    except (OSError, websockets.exceptions.WebSocketException) as err:
+        record.errors.append(f"connection: {err!r}")
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / 100.0  # utime + stime, in clock ticks
+
+
+def _peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+async def classroom(url: str, students: int, seconds: float, think: float, pages: list[str],
+                    arrive: float, timeout: float, with_trainer: bool) -> list[Student]:
+    until = time.monotonic() + arrive + seconds
+    records = [Student(pages[i % len(pages)]) for i in range(students)]
+    tasks = [student(url, r.page, r, random.uniform(0, arrive), until, think, timeout)
+             for r in records]
+    if with_trainer:
+        records.append(Student("training (trainer)"))
+        tasks.append(trainer(url, records[-1], timeout))
+    await asyncio.gather(*tasks)
+    return records
+
+
+def report(records: list[Student], wall: float, server: dict | None) -> str:
+    lines = ["| page | students | moves | p50 | p95 | max | errors | slowest page open |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for page in dict.fromkeys(r.page for r in records):
+        group = [r for r in records if r.page == page]
+        moves = [m for r in group for m in r.moves]
+        opens = [r.open_seconds for r in group if r.open_seconds is not None]
+        lines.append(f"| {page} | {len(group)} | {len(moves)} | {1000 * percentile(moves, 50):.0f} ms"
+                     f" | {1000 * percentile(moves, 95):.0f} ms | "
+                     f"{1000 * max(moves, default=float('nan')):.0f} ms | "
+                     f"{sum(len(r.errors) for r in group)} | "
+                     f"{max(opens, default=float('nan')):.1f} s |")
+    students = [r for r in records if not r.page.startswith("training")]
+    moves = [m for r in students for m in r.moves]
+    errors = [e for r in records for e in r.errors]
+    lines.append(f"all students: {len(moves)} moves in {wall:.0f} s, p50 "
+                 f"{1000 * percentile(moves, 50):.0f} ms, p95 {1000 * percentile(moves, 95):.0f} ms,"
+                 f" errors: {len(errors)} {sorted(set(errors))[:5]}")
+    if server:
+        lines.append(f"server: {server['cores']:.2f} cores busy on average, peak RSS "
+                     f"{server['rss']:.0f} MiB")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> list[Student]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--think", type=float, default=2.0, help="mean seconds between moves")
+    parser.add_argument("--pages", default=",".join(PAGES))
+    parser.add_argument("--arrive", type=float, default=2.0,
+                        help="students arrive within this many seconds of the start")
+    parser.add_argument("--timeout", type=float, default=30.0)
+    parser.add_argument("--trainer", action="store_true")
+    parser.add_argument("--url", help="a running server (default: start a fresh one here)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if not 1 <= args.students <= MAX_STUDENTS or not 0 < args.seconds <= MAX_SECONDS:
+        parser.error(f"--students must be 1..{MAX_STUDENTS}, --seconds 0..{MAX_SECONDS}")
+    pages = [p for p in args.pages.split(",") if p]
+    unknown = [p for p in pages if p not in PAGES]
+    if unknown or not pages:
+        parser.error(f"--pages: choose from {', '.join(PAGES)}")
+    random.seed(args.seed)
+
+    def run(url: str):
+        started = time.monotonic()
+        records = asyncio.run(classroom(url, args.students, args.seconds, args.think, pages,
+                                        args.arrive, args.timeout, args.trainer))
+        return records, time.monotonic() - started
+
+    print(f"{args.students} students on {', '.join(pages)}, a move every {args.think:g} s "
+          f"on average for {args.seconds:g} s" + (", one trainer" if args.trainer else ""))
+    if args.url:
+        records, wall = run(args.url)
+        print(report(records, wall, None))
+        return records
+    with app_server(with_process=True) as (url, proc):
+        cpu0 = _cpu_seconds(proc.pid)
+        records, wall = run(url)
+        server = {"cores": (_cpu_seconds(proc.pid) - cpu0) / wall, "rss": _peak_rss_mib(proc.pid)}
+    print(report(records, wall, server))
+    return records
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        main(sys.argv[1:])
