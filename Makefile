@@ -1,6 +1,7 @@
 # Two commands on a fresh machine:
 #   make run    install requirements.txt into .venv and start the app
 #   make test   install requirements-dev.txt into .venv and run the whole test suite
+# (and `make cluster`: REPLICAS copies of the app behind nginx, see deploy/cluster.py)
 # Both also install this project into .venv in editable mode (no dependencies: the pinned
 # requirement files bring those), which gives .venv/bin/lrn-train and .venv/bin/lrn-bench.
 VENV   ?= .venv
@@ -8,10 +9,16 @@ PYTHON ?= python3
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test bench clean
+REPLICAS ?= 2
+
+.PHONY: run cluster test bench clean
 
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+# N replicas behind Debian's nginx on $(PORT) (needs nginx: apt-get install nginx).
+cluster: $(VENV)/.runtime
+	$(PY) -m deploy.cluster --replicas $(REPLICAS) --port $(PORT)
 
 test: $(VENV)/.dev
 	$(PY) -m pytest

@@ -188,6 +188,21 @@ async def trainer(url: str, record: Student, timeout: float) -> None:
         record.errors.append(f"connection: {err!r}")
 
 
+async def _open(url: str, page: str, timeout: float) -> list[str]:
+    stream = url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
+    async with websockets.connect(stream, subprotocols=["streamlit"], max_size=None,
+                                  open_timeout=timeout) as ws:
+        session = Session(ws, page, timeout)
+        await session.run()
+        return session.exceptions
+
+
+def warm(url: str, pages=PAGES, timeout: float = 120.0) -> list[str]:
+    """Open each page once, one after the other, so that a new server's first students do
+    not pay for its first runs (imports, caches, plotly's templates); the exceptions seen."""
+    return [e for page in pages for e in asyncio.run(_open(url, page, timeout))]
+
+
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / 100.0  # utime + stime, in clock ticks
