@@ -3,7 +3,7 @@ Streamlit's own protocol, with no browser sharing the server's CPU.
 
     python -m benchmarks.classroom [--students 30] [--seconds 60] [--think 2.0]
         [--pages explorer,gradients,compare,conventions] [--arrive 2.0] [--trainer]
-        [--url http://host:port]
+        [--url http://host:port | --replicas 2]
 
 Each student opens one page of the mix (round robin), arriving at a random moment within
 ``--arrive`` seconds, and then, for ``--seconds``, moves the page's α slider one step at
@@ -16,8 +16,8 @@ than ``--timeout`` seconds, or an exception element in the page. ``--trainer`` a
 more session that opens the Training lab and presses Train (the default 12 runs).
 
 Without ``--url`` it starts the app itself (``streamlit run app.py`` on a free loopback
-port, a fresh server) and also reports the server's CPU (cores busy over the run) and
-peak RSS. Bounded: at most 200 students, 600 seconds; it stops by itself.
+port, a fresh server; or ``--replicas`` of them behind nginx, warmed first) and also
+reports the server's CPU (cores busy over the run) and peak RSS. Bounded: at most 200 students, 600 seconds; it stops by itself.
 """
 
 from __future__ import annotations
@@ -270,6 +270,9 @@ def main(argv: list[str] | None = None) -> list[Student]:
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--trainer", action="store_true")
     parser.add_argument("--url", help="a running server (default: start a fresh one here)")
+    parser.add_argument("--replicas", type=int, default=1,
+                        help="start this many replicas behind nginx (deploy/cluster.py) "
+                             "instead of one server; their CPU and peak RSS are summed")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if not 1 <= args.students <= MAX_STUDENTS or not 0 < args.seconds <= MAX_SECONDS:
@@ -292,10 +295,20 @@ def main(argv: list[str] | None = None) -> list[Student]:
         records, wall = run(args.url)
         print(report(records, wall, None))
         return records
-    with app_server(with_process=True) as (url, proc):
-        cpu0 = _cpu_seconds(proc.pid)
-        records, wall = run(url)
-        server = {"cores": (_cpu_seconds(proc.pid) - cpu0) / wall, "rss": _peak_rss_mib(proc.pid)}
+    if args.replicas > 1:  # deploy/cluster.py: replicas behind nginx, each warmed
+        from deploy.cluster import cluster
+        with cluster(args.replicas) as c:
+            pids = [p.pid for p in c.replicas.values()]
+            cpu0 = sum(map(_cpu_seconds, pids))
+            records, wall = run(c.url)
+            server = {"cores": (sum(map(_cpu_seconds, pids)) - cpu0) / wall,
+                      "rss": sum(map(_peak_rss_mib, pids))}
+    else:
+        with app_server(with_process=True) as (url, proc):
+            cpu0 = _cpu_seconds(proc.pid)
+            records, wall = run(url)
+            server = {"cores": (_cpu_seconds(proc.pid) - cpu0) / wall,
+                      "rss": _peak_rss_mib(proc.pid)}
     print(report(records, wall, server))
     return records
 
