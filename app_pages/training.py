@@ -7,15 +7,16 @@ import numpy as np
 import streamlit as st
 
 from lrn_app import controls, figures, ui
+from lrn_app.training_pool import QueueFull
 from lrn_core.shapes import CLASSES, make_shapes
 from lrn_core.train import LAB_CONVENTIONS, VARIANTS, Trainer, first_layer, summarise, verdict
 
 K = "t_"  # this page's widget keys: t_<field of controls.Training>
 started = time.perf_counter()
 page = ui.PageState(controls.Training, K)
-# Seconds per epoch of one run, two runs at a time, measured in this page on the 2-core
-# machine it was built on, with the browser on the same machine (the CLI alone: 0.45).
-SECONDS_PER_EPOCH = 0.75
+# Seconds per epoch of one run on one single-threaded training worker, measured in this
+# page on the 2-core machine it was built on, with the browser on the same machine.
+SECONDS_PER_EPOCH = 0.6
 COLOURS = dict(zip(VARIANTS.values(), figures.PALETTE))  # each variant keeps its colour
 
 page.start()  # a hand-edited address: its repairs are shown
@@ -104,7 +105,10 @@ b1, b2 = st.columns([1, 3])
 if missing:
     label = "Continue training" if any((key, *j) in trainers for j in missing) else "Train"
     train_now = b1.button(f"{label} ({len(missing)} runs)", type="primary", key="t_train")
-    b2.caption(f"About {epochs_left * SECONDS_PER_EPOCH:.0f} s on this server, two runs at a time; "
+    workers = ui.training_pool().workers
+    b2.caption(f"About {epochs_left * SECONDS_PER_EPOCH / workers:.0f} s on this server's "
+               f"training worker{'s' if workers > 1 else ''}, {workers} run"
+               f"{'s' if workers > 1 else ''} at a time, outside the server's own process; "
                "every epoch's figures appear as they come, and Stop keeps what is done.")
 else:
     train_now = False
@@ -148,21 +152,40 @@ def draw(runs: dict) -> None:
 draw(runs_now())
 if train_now:
     stop_slot.button("Stop", key="t_stop")  # a click reruns the page, which ends this loop
-    queue, active, done = list(missing), [], 0
-    while queue or active:
-        while len(active) < 2 and queue:  # two runs side by side, one per core
-            job = queue.pop(0)
-            trainers.setdefault((key, *job), Trainer(*job, config))
-            active.append(job)
-        ui.on_torch_threads([trainers[(key, *job)].step for job in active])
-        done += len(active)
-        for job in list(active):
-            if trainers[(key, *job)].done:
-                store.put((key, *job), trainers.pop((key, *job)).run)
-                active.remove(job)
-        progress_slot.progress(min(1.0, done / epochs_left),
-                               text=f"{done} of {epochs_left} epochs trained")
-        draw(runs_now())
+    pool = ui.training_pool()  # worker processes: the other students' pages keep their cores
+    try:
+        ticket = pool.join()
+    except QueueFull as err:
+        progress_slot.warning(f"The training queue is full ({err}); try again in a minute.")
+        st.stop()
+    try:
+        while (ahead := pool.place(ticket)) > 0:
+            progress_slot.info(f"Waiting for the training worker: {ahead} session"
+                               f"{'s' if ahead > 1 else ''} ahead of yours. Runs that another "
+                               "session finishes with these settings are shown without training.")
+            time.sleep(0.5)
+        queue, active, done = list(missing), [], 0
+        while queue or active:
+            while len(active) < pool.workers and queue:  # one run per worker, side by side
+                job = queue.pop(0)
+                if store.get((key, *job)) is not None:  # finished meanwhile by another session
+                    continue
+                trainers.setdefault((key, *job), Trainer(*job, config))
+                active.append(job)
+            if not active:
+                break
+            for job, trainer in zip(active, pool.epochs([trainers[(key, *j)] for j in active])):
+                trainers[(key, *job)] = trainer
+            done += len(active)
+            for job in list(active):
+                if trainers[(key, *job)].done:
+                    store.put((key, *job), trainers.pop((key, *job)).run)
+                    active.remove(job)
+            progress_slot.progress(min(1.0, done / epochs_left),
+                                   text=f"{done} of {epochs_left} epochs trained")
+            draw(runs_now())
+    finally:
+        pool.leave(ticket)
     st.rerun()  # redraw without the Stop button
 
 # --- what the first layer learned ----------------------------------------------------------------

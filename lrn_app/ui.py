@@ -18,6 +18,7 @@ from . import batch, controls, gradients, scrub
 from .features import BANKS, SOURCES, feature_maps
 from .images import UPLOAD_TYPES, ImageError, decode_image
 from .samples import DEFAULT_SAMPLE, SAMPLES, load_sample
+from .training_pool import TrainingPool
 
 # Streamlit runs every rerun in a fresh thread, and torch's OpenMP pool and glibc's
 # malloc arena are per thread: each rerun would start them cold (12 ms became 31 ms for
@@ -33,12 +34,6 @@ _TORCH_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lrn-torch
 def on_torch_thread(fn, *args, **kwargs):
     """``fn(*args, **kwargs)`` on a warm, long-lived thread; its result or its exception."""
     return _TORCH_THREADS.submit(fn, *args, **kwargs).result()
-
-
-def on_torch_threads(calls: list) -> list:
-    """Each ``fn`` of ``calls`` on its own warm thread, side by side; their results in order."""
-    futures = [_TORCH_THREADS.submit(fn) for fn in calls]
-    return [f.result() for f in futures]
 
 
 class RunStore:
@@ -68,6 +63,12 @@ class RunStore:
 @st.cache_resource
 def lab_runs() -> RunStore:
     return RunStore()
+
+
+@st.cache_resource
+def training_pool() -> TrainingPool:
+    """The server's training workers and the line of sessions that wait for them."""
+    return TrainingPool()
 
 
 def device() -> str:

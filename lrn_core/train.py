@@ -148,6 +148,20 @@ class Trainer:
         self.shuffle = torch.Generator().manual_seed(seed)
         self.run = Run(variant, seed, parameters=sum(p.numel() for p in self.model.parameters()))
 
+    # A trainer travels to a worker process and back between epochs (the app trains out of
+    # its interactive process): the model, the optimizer and the run pickle as they are,
+    # in one pickle, so the optimizer still holds the model's own parameters; the shuffling
+    # generator travels as its state.
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["shuffle"] = self.shuffle.get_state()
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        shuffle = torch.Generator()
+        shuffle.set_state(state.pop("shuffle"))
+        self.__dict__.update(state, shuffle=shuffle)
+
     @property
     def done(self) -> bool:
         return len(self.run.epochs) >= self.config.epochs

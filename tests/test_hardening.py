@@ -47,7 +47,7 @@ def test_every_cache_is_bounded(path):
         if "lru_cache" in dec:
             assert "maxsize" in dec and "None" not in dec, (name, dec)
         if "cache_resource" in dec:  # one shared object each: bounded inside
-            assert name in {"lab_runs"}, (name, dec)
+            assert name in {"lab_runs", "training_pool"}, (name, dec)  # both bounded inside
 
 
 def test_upload_cap_and_pixel_cap():

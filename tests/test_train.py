@@ -186,3 +186,50 @@ def test_the_recorded_command_still_reaches_the_recorded_accuracy(tmp_path):
     recorded = Summary(record["variant"], record["seeds_val_acc"], 0.0, 0)
     again = Summary(fresh["variant"], fresh["seeds_val_acc"], 0.0, 0)
     assert not differs(recorded, again), (recorded.mean, recorded.spread, again.mean, again.spread)
+
+
+# --- training out of the server's process (lrn_app.training_pool) --------------------------------
+
+def _same_run(a: Run, b: Run) -> None:
+    assert [asdict(e) | {"seconds": 0} for e in a.epochs] == \
+        [asdict(e) | {"seconds": 0} for e in b.epochs]
+    torch.testing.assert_close(a.first_filters, b.first_filters, rtol=0, atol=0)
+
+
+def test_a_trainer_round_trips_through_pickle_between_epochs():
+    """What the pool does between epochs, in one process with one thread count: a trainer
+    pickled and unpickled after each epoch trains exactly as one that stays put."""
+    import pickle  # the test's own round trip; the app never unpickles user data
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        stay = Trainer("batchnorm", 1, TINY)
+        travel = Trainer("batchnorm", 1, TINY)
+        while not stay.done:
+            stay.step()
+            travel = pickle.loads(pickle.dumps(travel))
+            assert travel.optimizer.param_groups[0]["params"][0] is travel.model[0].weight
+            travel.step()
+    finally:
+        torch.set_num_threads(threads)
+    _same_run(stay.run, travel.run)
+
+
+def test_the_pool_trains_in_worker_processes_and_keeps_a_line():
+    from lrn_app.training_pool import QueueFull, TrainingPool
+    pool = TrainingPool(workers=1, max_waiting=1)
+    try:
+        first, second = pool.join(), pool.join()
+        assert (pool.place(first), pool.place(second)) == (0, 1)  # the second sees its place
+        with pytest.raises(QueueFull):
+            pool.join()
+        trainers = [Trainer("none", 0, TINY), Trainer("lrn_across", 0, TINY)]
+        while not trainers[0].done:
+            trainers = pool.epochs(trainers)
+        assert [len(t.run.epochs) for t in trainers] == [TINY.epochs] * 2
+        assert pool.epochs_trained == 2 * TINY.epochs
+        assert all(np.isfinite(e.val_loss) for t in trainers for e in t.run.epochs)
+        pool.leave(first)
+        assert pool.place(second) == 0  # its turn
+    finally:
+        pool.shutdown()

@@ -1,0 +1,84 @@
+"""Training out of the interactive server process: a small pool of worker processes that
+train the Training lab's runs an epoch at a time, and a queue of the sessions that train.
+
+The pages' slider moves need the server's Python and its torch threads; a training run
+holds a core for a minute. So epochs run in worker processes (one per core but one, each
+single-threaded), and one session trains at a time, the others waiting in line, each told
+its place. Between epochs a trainer travels to a worker and back (lrn_core.train.Trainer
+pickles), so the page still draws every epoch, and Stop and Continue work as before. No
+Streamlit here; the app keeps one pool per server (ui.training_pool).
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+
+import torch
+
+from lrn_core.train import Trainer
+
+WORKERS = max(1, (os.cpu_count() or 2) - 1)  # one core stays with the pages
+MAX_WAITING = 16  # sessions in line at most; one more is told to come back later
+
+
+def _worker_setup() -> None:
+    """Each worker: one torch thread, and a lower CPU priority, so that when the machine is
+    busy the students' slider moves run before the training epochs."""
+    torch.set_num_threads(1)
+    os.nice(10)
+
+
+def _epoch(trainer: Trainer) -> Trainer:
+    """In a worker process: one epoch of one run; the trainer, one epoch on, goes back."""
+    trainer.step()
+    return trainer
+
+
+class QueueFull(RuntimeError):
+    """More sessions wait to train than the queue holds."""
+
+
+class TrainingPool:
+    def __init__(self, workers: int = WORKERS, max_waiting: int = MAX_WAITING):
+        self.workers = workers
+        self.max_waiting = max_waiting
+        # spawn: a worker starts clean (no copy of the server's threads, locks or caches)
+        self._executor = ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"),
+                                             initializer=_worker_setup)
+        self._lock = threading.Lock()
+        self._line: list[int] = []  # tickets of the sessions training or waiting, in order
+        self._tickets = itertools.count(1)
+        self.epochs_trained = 0
+
+    def join(self) -> int:
+        """A ticket in the line (raises QueueFull when the line is full)."""
+        with self._lock:
+            if len(self._line) > self.max_waiting:
+                raise QueueFull(f"{len(self._line)} sessions are training or waiting to train")
+            ticket = next(self._tickets)
+            self._line.append(ticket)
+            return ticket
+
+    def place(self, ticket: int) -> int:
+        """How many sessions are ahead of this ticket (0: its turn to train)."""
+        with self._lock:
+            return self._line.index(ticket) if ticket in self._line else 0
+
+    def leave(self, ticket: int) -> None:
+        with self._lock:
+            if ticket in self._line:
+                self._line.remove(ticket)
+
+    def epochs(self, trainers: list[Trainer]) -> list[Trainer]:
+        """One more epoch of each trainer, side by side on the workers; the trainers back."""
+        done = [f.result() for f in [self._executor.submit(_epoch, t) for t in trainers]]
+        with self._lock:
+            self.epochs_trained += len(done)
+        return done
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
