@@ -14,8 +14,9 @@ from lrn_core.train import LAB_CONVENTIONS, VARIANTS, Trainer, first_layer, summ
 K = "t_"  # this page's widget keys: t_<field of controls.Training>
 started = time.perf_counter()
 page = ui.PageState(controls.Training, K)
-# Seconds per epoch of one run on one single-threaded training worker, measured in this
-# page on the 2-core machine it was built on, with the browser on the same machine.
+# Seconds per epoch of one run on one single-threaded training worker, for the estimate:
+# 0.45 from the command line on the 2-core machine it was built on, 1.1 with a busy
+# Chromium on the same machine (tests/test_browser.py); an idle laptop's browser, between.
 SECONDS_PER_EPOCH = 0.6
 COLOURS = dict(zip(VARIANTS.values(), figures.PALETTE))  # each variant keeps its colour
 
