@@ -35,6 +35,13 @@ def _resize(rgb: np.ndarray, side: int) -> np.ndarray:
     return np.clip(np.stack([np.asarray(c) for c in channels], axis=2), 0.0, 1.0).astype(np.float32)
 
 
+def member(image: np.ndarray, side: int, augmentation: str | None = None) -> np.ndarray:
+    """A batch member as the batch pages build it: the image's central square at side x side,
+    then its augmentation, if any."""
+    square_image = square(image, side)
+    return augment(square_image, augmentation) if augmentation else square_image
+
+
 def augment(image: np.ndarray, name: str) -> np.ndarray:
     """One of AUGMENTATIONS applied to a square RGB image (the size is kept)."""
     if name == "flip":

@@ -315,8 +315,7 @@ def square_image(name: str, augmentation: str | None, side: int,
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
 def _square(key: str, _image: np.ndarray, augmentation: str | None, side: int) -> np.ndarray:
-    image = batch.square(_image, side)
-    return batch.augment(image, augmentation) if augmentation else image
+    return batch.member(_image, side, augmentation)
 
 
 def batch_features(labels: list[str], side: int, source: str, channels: int,
