@@ -58,13 +58,11 @@ def _explorer_features(s: controls.Explorer) -> np.ndarray:
     return feature_maps(load_sample(s.sample, s.side), s.source, s.channels)
 
 
-def _square_features(name: str, side: int, source: str, channels: int) -> np.ndarray:
-    """As the batch pages build each image: a sample cropped square, maybe augmented."""
-    image, augmentation = batch.split_label(name)
-    square = batch.square(load_sample(image, max(side, 256)), side)
-    if augmentation:
-        square = batch.augment(square, augmentation)
-    return feature_maps(square, source, channels)
+def _square_features(label: str, side: int, source: str, channels: int) -> np.ndarray:
+    """A batch member's features, as the batch pages build them ('cat', 'cat (flip)')."""
+    image, augmentation = batch.split_label(label)
+    return feature_maps(batch.member(load_sample(image, max(side, 256)), side, augmentation),
+                        source, channels)
 
 
 def gain_range(s: controls.Explorer) -> dict:
@@ -108,8 +106,9 @@ def shuffle_change(s: controls.Explorer) -> dict:
 
 def lateral_inhibition(s: controls.Gradients) -> dict:
     """One output's Jacobian: its own slope and its most negative neighbour's."""
-    feats = feature_maps(batch.square(load_sample(s.sample, max(s.side, 256)), s.side),
-                         s.source, s.channels)
+    # as the page's image picker builds them: the sample at the working size, then squared
+    feats = feature_maps(batch.member(load_sample(s.sample, s.side), s.side), s.source,
+                         s.channels)
     row, col = gradients.pick_pixel(feats, s.channel, s.row, s.col)
     jac = gradients.jacobian(feats, explore.settings(s), s.channel, row, col)
     return {"centre": jac.centre, "neighbour": float(np.min(jac.values))}
