@@ -35,6 +35,7 @@ from pathlib import Path
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from benchmarks.browser import app_server
 
@@ -125,9 +126,15 @@ class Session:
                                                         [], 0)
 
 
+def connect(url: str, timeout: float):
+    """A websocket to the app's stream, as its browser page opens one."""
+    stream = url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
+    return websockets.connect(stream, subprotocols=["streamlit"], max_size=None,
+                              open_timeout=timeout)
+
+
 def _move_state(widget: Widget):
     """The slider one step along its options (back at the ends), as the browser sends it."""
-    from streamlit.proto.WidgetStates_pb2 import WidgetState
     if widget.index + 1 >= len(widget.options):
         widget.index -= 1
     elif widget.index == 0 or random.random() < 0.5:
@@ -142,10 +149,8 @@ def _move_state(widget: Widget):
 async def student(url: str, page: str, record: Student, arrive: float, until: float,
                   think: float, timeout: float) -> None:
     await asyncio.sleep(arrive)
-    stream = url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
     try:
-        async with websockets.connect(stream, subprotocols=["streamlit"], max_size=None,
-                                      open_timeout=timeout) as ws:
+        async with connect(url, timeout) as ws:
             session = Session(ws, page, timeout)
             record.open_seconds = await session.run()
             widget = session.widgets.get(SLIDER_LABEL)
@@ -166,10 +171,8 @@ async def student(url: str, page: str, record: Student, arrive: float, until: fl
 
 async def trainer(url: str, record: Student, timeout: float) -> None:
     """One more session: the Training lab, and a press of its Train button."""
-    stream = url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
     try:
-        async with websockets.connect(stream, subprotocols=["streamlit"], max_size=None,
-                                      open_timeout=timeout) as ws:
+        async with connect(url, timeout) as ws:
             session = Session(ws, "training", timeout)
             record.open_seconds = await session.run()
             button = next((w for label, w in session.widgets.items()
@@ -177,7 +180,6 @@ async def trainer(url: str, record: Student, timeout: float) -> None:
             if button is None:
                 record.errors.append("no Train button")
                 return
-            from streamlit.proto.WidgetStates_pb2 import WidgetState
             session.timeout = MAX_SECONDS
             record.moves.append(await session.run([WidgetState(id=button.id,
                                                                trigger_value=True)]))
@@ -189,9 +191,7 @@ async def trainer(url: str, record: Student, timeout: float) -> None:
 
 
 async def _open(url: str, page: str, timeout: float) -> list[str]:
-    stream = url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
-    async with websockets.connect(stream, subprotocols=["streamlit"], max_size=None,
-                                  open_timeout=timeout) as ws:
+    async with connect(url, timeout) as ws:
         session = Session(ws, page, timeout)
         await session.run()
         return session.exceptions
