@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .conventions import conventions_for
+from .landscape import Probe, probe, probed_layer
 from .local_response import LocalResponseNorm
 from .shapes import CLASSES, TRAIN_SEED, VAL_SEED, make_shapes
 
@@ -65,6 +66,10 @@ class TrainConfig:
     k: float = 1.0
     alpha: float = 1.0
     beta: float = 0.75
+    # For the claims lab (lrn_core.claims): the norm before the ReLU instead of after it, and
+    # every how many steps to measure internal covariate shift and smoothness (0: never).
+    norm_before_relu: bool = False
+    probe_every: int = 0
 
     def key(self) -> str:
         """A stable text key for caches."""
@@ -85,10 +90,14 @@ def make_model(variant: str, config: TrainConfig) -> nn.Sequential:
             return nn.BatchNorm2d(channels)
         raise ValueError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
 
+    def activated(channels: int) -> list[nn.Module]:
+        pair = [nn.ReLU(), norm(channels)]
+        return pair[::-1] if config.norm_before_relu else pair
+
     side = config.image_size // 4
     return nn.Sequential(
-        nn.Conv2d(1, w, 5, padding=2), nn.ReLU(), norm(w), nn.MaxPool2d(2),
-        nn.Conv2d(w, 2 * w, 3, padding=1), nn.ReLU(), norm(2 * w), nn.MaxPool2d(2),
+        nn.Conv2d(1, w, 5, padding=2), *activated(w), nn.MaxPool2d(2),
+        nn.Conv2d(w, 2 * w, 3, padding=1), *activated(2 * w), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(2 * w * side * side, len(CLASSES)))
 
 
@@ -114,6 +123,9 @@ class Run:
     first_filters: torch.Tensor | None = None  # (width, 1, 5, 5) after the last epoch
     first_bias: torch.Tensor | None = None  # (width,)
     parameters: int = 0  # trainable
+    # After the last epoch, in evaluation mode on the training images: (loss, accuracy).
+    train_eval: tuple[float, float] | None = None
+    probes: list[Probe] = field(default_factory=list)  # with config.probe_every
 
     @property
     def seconds(self) -> float:
@@ -147,6 +159,7 @@ class Trainer:
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=config.lr, momentum=0.9)
         self.shuffle = torch.Generator().manual_seed(seed)
         self.run = Run(variant, seed, parameters=sum(p.numel() for p in self.model.parameters()))
+        self.steps = 0  # optimizer steps so far
 
     # A trainer travels to a worker process and back between epochs (the app trains out of
     # its interactive process): the model, the optimizer and the run pickle as they are,
@@ -177,7 +190,11 @@ class Trainer:
             loss = F.cross_entropy(logits, y[idx])
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            self.optimizer.step()
+            if self.config.probe_every and self.steps % self.config.probe_every == 0:
+                self._step_and_probe(x[idx], y[idx])
+            else:
+                self.optimizer.step()
+            self.steps += 1
             losses.append(loss.item() * len(idx))
             correct += int((logits.argmax(1) == y[idx]).sum())
         val_loss, val_acc = evaluate(self.model, x_val, y_val)
@@ -186,7 +203,21 @@ class Trainer:
         self.run.epochs.append(epoch)
         self.run.first_filters = self.model[0].weight.detach().clone()
         self.run.first_bias = self.model[0].bias.detach().clone()
+        if self.done:
+            self.run.train_eval = evaluate(self.model, x, y)
         return epoch
+
+    def _step_and_probe(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        """The optimizer's step, measured: the parameters and gradients before it and the
+        parameters after it give the second conv layer's internal covariate shift and the
+        loss's smoothness along the gradient (lrn_core.landscape), on this batch."""
+        named = dict(self.model.named_parameters())
+        before = {n: p.detach().clone() for n, p in named.items()}
+        grads = {n: p.grad.detach().clone() for n, p in named.items()}
+        self.optimizer.step()
+        after = {n: p.detach().clone() for n, p in named.items()}
+        self.run.probes.append(probe(self.model, before, grads, after, probed_layer(self.model),
+                                     x, y, self.optimizer.param_groups[0]["lr"], self.steps))
 
 
 @torch.no_grad()
@@ -242,7 +273,7 @@ class Summary:
     @property
     def spread(self) -> float:
         """Half the range over the seeds (0 for one seed)."""
-        return (max(self.final_val_acc) - min(self.final_val_acc)) / 2
+        return spread(self.final_val_acc)
 
 
 def summarise(runs: list[Run]) -> list[Summary]:
@@ -255,10 +286,21 @@ def summarise(runs: list[Run]) -> list[Summary]:
             for v, rs in by_variant.items()]
 
 
+def spread(values: list[float]) -> float:
+    """Half the range of a set of figures (0 for one)."""
+    return (max(values) - min(values)) / 2
+
+
+def beyond_spread(a: list[float], b: list[float]) -> int:
+    """The lab's rule: two sets of figures (one per seed) differ only when the gap between
+    their means exceeds the seed-to-seed spread of the two (half the range of each, added).
+    1: a is higher, -1: b is higher, 0: no difference these figures can show."""
+    gap = statistics.fmean(a) - statistics.fmean(b)
+    return 0 if abs(gap) <= spread(a) + spread(b) else (1 if gap > 0 else -1)
+
+
 def differs(a: Summary, b: Summary) -> bool:
-    """The lab's rule: two sets of runs differ only when the gap between their means exceeds
-    the seed-to-seed spread of the two (half the range of each, added)."""
-    return abs(a.mean - b.mean) > a.spread + b.spread
+    return beyond_spread(a.final_val_acc, b.final_val_acc) != 0
 
 
 def verdict(summaries: list[Summary]) -> str:
@@ -302,7 +344,11 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, Train
                              "with a record of the settings, versions and accuracies")
     for name, value in asdict(defaults).items():
         kwargs = dict(choices=LAB_CONVENTIONS) if name == "convention" else {}
-        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value, **kwargs)
+        if isinstance(value, bool):  # argparse's type=bool would read "False" as true
+            kwargs = dict(action=argparse.BooleanOptionalAction)
+        else:
+            kwargs["type"] = type(value)
+        parser.add_argument(f"--{name.replace('_', '-')}", default=value, **kwargs)
     args = parser.parse_args(argv)
     return args, replace(defaults, **{k: getattr(args, k) for k in asdict(defaults)})
 
