@@ -104,6 +104,7 @@ def test_console_scripts(installed):
     env, cwd = installed
     assert "--save-filters" in run_in(env, cwd, str(env / "bin" / "lrn-train"), "--help")
     assert "--device" in run_in(env, cwd, str(env / "bin" / "lrn-bench"), "--help")
+    assert "learning-rate" in run_in(env, cwd, str(env / "bin" / "lrn-claims"), "--help")
     out = run_in(env, cwd, str(env / "bin" / "lrn-train"), "--variants", "none", "--seeds", "1",
                  "--epochs", "1", "--train-size", "96", "--val-size", "48", "--width", "4",
                  "--image-size", "16")
