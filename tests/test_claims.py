@@ -128,43 +128,35 @@ def test_covariate_shift_matches_a_direct_computation_on_two_linear_layers():
     assert covariate_shift(model, before, after, g, "0.weight", x, t, loss_fn)[0] == 0
 
 
+class Weight(nn.Module):
+    """A layer whose output is its own weight, whatever the input: L(w) = loss_fn(w)."""
+
+    def __init__(self, w: torch.Tensor):
+        super().__init__()
+        self.weight = nn.Parameter(w.clone())
+
+    def forward(self, _):
+        return self.weight
+
+
 def test_smoothness_of_a_quadratic_is_its_curvature():
     """For L = c/2 ||w||^2 the gradient is c w: along -g it changes by c eta ||g||, so the
-    effective beta is exactly c, and the loss falls monotonically for small steps."""
-    c = 3.0
-    model = nn.Sequential(nn.Linear(4, 1, bias=False)).double()
-    w = {"0.weight": torch.tensor([[1.0, -2.0, 0.5, 1.5]], dtype=torch.float64)}
-
-    def loss_fn(out, target):  # ignores the data: L depends on the weight alone
-        return 0.5 * c * (model_weight(out) ** 2).sum()
-    holder = {}
-
-    def model_weight(_):
-        return holder["w"]
-    x, t = torch.zeros(1, 4, dtype=torch.float64), torch.zeros(1, 1, dtype=torch.float64)
-
-    # a tiny stand-in module whose output carries the weight, so loss_fn can reach it
-    class Carry(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.weight = nn.Parameter(w["0.weight"].clone())
-
-        def forward(self, inp):
-            holder["w"] = self.weight
-            return inp
-    carry = nn.Sequential(Carry())
-    _, g = loss_and_grads(carry, w, x, t, loss_fn)
-    torch.testing.assert_close(g["0.weight"], c * w["0.weight"])
-    loss_range, change, beta = smoothness(carry, w, g, 0.01, x, t, loss_fn)
-    assert beta == pytest.approx(c, rel=1e-9)
-    grad_norm = float(g["0.weight"].norm())
-    assert change == pytest.approx(c * max(claims_etas()) * 0.01 * grad_norm, rel=1e-9)
-    assert loss_range > 0
-
-
-def claims_etas():
+    effective beta is exactly c, and the largest change is at the largest step."""
     from lrn_core.landscape import ETAS
-    return ETAS
+    c, lr = 3.0, 0.01
+    w = torch.tensor([[1.0, -2.0, 0.5, 1.5]], dtype=torch.float64)
+    model = nn.Sequential(Weight(w))
+    params = {"0.weight": w}
+    x = t = torch.zeros(1, dtype=torch.float64)
+
+    def loss_fn(out, _):
+        return 0.5 * c * (out ** 2).sum()
+    _, g = loss_and_grads(model, params, x, t, loss_fn)
+    torch.testing.assert_close(g["0.weight"], c * w)
+    loss_range, change, beta = smoothness(model, params, g, lr, x, t, loss_fn)
+    assert beta == pytest.approx(c, rel=1e-9)
+    assert change == pytest.approx(c * max(ETAS) * lr * float(g["0.weight"].norm()), rel=1e-9)
+    assert loss_range > 0
 
 
 def test_probes_leave_the_model_and_its_batchnorm_statistics_untouched():
