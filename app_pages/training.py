@@ -154,39 +154,36 @@ draw(runs_now())
 if train_now:
     stop_slot.button("Stop", key="t_stop")  # a click reruns the page, which ends this loop
     pool = ui.training_pool()  # worker processes: the other students' pages keep their cores
+
+    def waiting(ahead: int) -> None:
+        progress_slot.info(f"Waiting for the training worker: {ahead} session"
+                           f"{'s' if ahead > 1 else ''} ahead of yours. Runs that another "
+                           "session finishes with these settings are shown without training.")
     try:
-        ticket = pool.join()
+        with pool.turn(waiting):
+            queue, active, done = list(missing), [], 0
+            while queue or active:
+                while len(active) < pool.workers and queue:  # one run per worker, side by side
+                    job = queue.pop(0)
+                    if store.get((key, *job)) is not None:  # finished meanwhile by another session
+                        continue
+                    trainers.setdefault((key, *job), Trainer(*job, config))
+                    active.append(job)
+                if not active:
+                    break
+                for job, trainer in zip(active, pool.epochs([trainers[(key, *j)] for j in active])):
+                    trainers[(key, *job)] = trainer
+                done += len(active)
+                for job in list(active):
+                    if trainers[(key, *job)].done:
+                        store.put((key, *job), trainers.pop((key, *job)).run)
+                        active.remove(job)
+                progress_slot.progress(min(1.0, done / epochs_left),
+                                       text=f"{done} of {epochs_left} epochs trained")
+                draw(runs_now())
     except QueueFull as err:
         progress_slot.warning(f"The training queue is full ({err}); try again in a minute.")
         st.stop()
-    try:
-        while (ahead := pool.place(ticket)) > 0:
-            progress_slot.info(f"Waiting for the training worker: {ahead} session"
-                               f"{'s' if ahead > 1 else ''} ahead of yours. Runs that another "
-                               "session finishes with these settings are shown without training.")
-            time.sleep(0.5)
-        queue, active, done = list(missing), [], 0
-        while queue or active:
-            while len(active) < pool.workers and queue:  # one run per worker, side by side
-                job = queue.pop(0)
-                if store.get((key, *job)) is not None:  # finished meanwhile by another session
-                    continue
-                trainers.setdefault((key, *job), Trainer(*job, config))
-                active.append(job)
-            if not active:
-                break
-            for job, trainer in zip(active, pool.epochs([trainers[(key, *j)] for j in active])):
-                trainers[(key, *job)] = trainer
-            done += len(active)
-            for job in list(active):
-                if trainers[(key, *job)].done:
-                    store.put((key, *job), trainers.pop((key, *job)).run)
-                    active.remove(job)
-            progress_slot.progress(min(1.0, done / epochs_left),
-                                   text=f"{done} of {epochs_left} epochs trained")
-            draw(runs_now())
-    finally:
-        pool.leave(ticket)
     st.rerun()  # redraw without the Stop button
 
 # --- what the first layer learned ----------------------------------------------------------------

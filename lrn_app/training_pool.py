@@ -12,6 +12,8 @@ Streamlit here; the app keeps one pool per server (ui.training_pool).
 from __future__ import annotations
 
 import itertools
+import time
+from contextlib import contextmanager
 import multiprocessing
 import os
 import threading
@@ -72,6 +74,25 @@ class TrainingPool:
         with self._lock:
             if ticket in self._line:
                 self._line.remove(ticket)
+
+    @contextmanager
+    def turn(self, on_wait=None):
+        """Wait in line for the workers (``on_wait(ahead)`` every half second meanwhile), hold
+        them inside the ``with`` block, and leave the line however the block ends. Raises
+        QueueFull when the line is full."""
+        ticket = self.join()
+        try:
+            while (ahead := self.place(ticket)) > 0:
+                if on_wait:
+                    on_wait(ahead)
+                time.sleep(0.5)
+            yield
+        finally:
+            self.leave(ticket)
+
+    def call(self, fn, *args):
+        """``fn(*args)`` in a worker (fn must be importable there); its result."""
+        return self._executor.submit(fn, *args).result()
 
     def epochs(self, trainers: list[Trainer]) -> list[Trainer]:
         """One more epoch of each trainer, side by side on the workers; the trainers back."""
