@@ -36,6 +36,8 @@ navigation = st.navigation([
             url_path="conventions"),
     st.Page("app_pages/training.py", title="Training lab", icon=":material/model_training:",
             url_path="training"),
+    st.Page("app_pages/claims.py", title="Claims lab", icon=":material/fact_check:",
+            url_path="claims"),
     st.Page("app_pages/lessons.py", title="Lessons", icon=":material/school:", url_path="lessons"),
 ])
 

@@ -14,6 +14,8 @@ from typing import ClassVar
 
 from lrn_core import CONVENTIONS, conventions_for
 from lrn_core.conventions import get as get_convention
+from lrn_core.claims import CLAIMS
+from lrn_core.claims import Settings as ClaimSettings
 from lrn_core.train import LAB_CONVENTIONS, VARIANTS, TrainConfig
 
 from .batch import AUGMENTATIONS, BATCH_MAX, batch_labels
@@ -412,3 +414,27 @@ class Training:
     def config(self) -> TrainConfig:
         return replace(TrainConfig(), epochs=self.epochs, lr=self.lr, convention=self.convention,
                        n=self.n, k=self.k, alpha=self.alpha, beta=self.beta)
+
+
+@dataclass(frozen=True)
+class Claims:
+    """The claims lab: which claim, and how many seeds and epochs its runs get (0: the claim's
+    own defaults, lrn_core.claims.Claim.defaults)."""
+
+    CHOICES: ClassVar[dict] = {"claim": tuple(CLAIMS)}
+    SEEDS_MAX: ClassVar[int] = 6
+    EPOCHS_MAX: ClassVar[int] = 12
+
+    claim: str = next(iter(CLAIMS))
+    seeds: int = 0
+    epochs: int = 0
+
+    @staticmethod
+    def repair_page(s, notices):
+        defaults = CLAIMS[s.claim].defaults
+        s = replace(s, seeds=s.seeds or defaults.seeds, epochs=s.epochs or defaults.epochs)
+        return _clamp_fields(s, {"seeds": (2, Claims.SEEDS_MAX),
+                                 "epochs": (1, Claims.EPOCHS_MAX)}, notices)
+
+    def settings(self) -> ClaimSettings:
+        return replace(CLAIMS[self.claim].defaults, seeds=self.seeds, epochs=self.epochs)

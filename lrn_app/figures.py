@@ -425,3 +425,42 @@ def scrub_figure(output: np.ndarray, gain: np.ndarray, mean_gain: np.ndarray, va
                                                            frame=dict(duration=0, redraw=False))])])])
     frames = [go.Frame(name=str(i), data=frame_data(i), traces=[0, 1]) for i in range(len(values))]
     return go.Figure(frame_data(active) + [curve], layout, frames)
+
+
+def claim_chart(chart) -> tuple[go.Figure, int]:
+    """A claims-lab chart (lrn_core.claims.Chart): per series, the mean over the seeds at each x
+    with error bars from the lowest to the highest seed, and every seed as a faint dot; bars
+    for categories. Also returns how many figures were not numbers (a diverged run), which
+    are left out and must be said."""
+    traces, left_out = [], 0
+    for i, series in enumerate(chart.series):
+        colour = PALETTE[i % len(PALETTE)]
+        columns = [[v for v in values if np.isfinite(v)] for values in series.values]
+        left_out += sum(len(v) for v in series.values) - sum(len(c) for c in columns)
+        x = [x for x, c in zip(series.x, columns) if c]
+        columns = [c for c in columns if c]
+        mean = [float(np.mean(c)) for c in columns]
+        low = [m - min(c) for m, c in zip(mean, columns)]
+        high = [max(c) - m for m, c in zip(mean, columns)]
+        error = dict(type="data", symmetric=False, array=high, arrayminus=low, color=colour)
+        hover = f"{series.label}, %{{x}}: %{{y:.3g}} (mean of the seeds)<extra></extra>"
+        if chart.bars:
+            traces.append(go.Bar(x=x, y=mean, error_y=error, name=series.label,
+                                 marker_color=_rgba(colour, 0.55), hovertemplate=hover))
+        else:
+            traces.append(go.Scatter(x=x, y=mean, error_y=error, mode="lines+markers",
+                                     name=series.label, line=dict(color=colour, width=2.5),
+                                     hovertemplate=hover))
+        dots_x = [xi for xi, c in zip(x, columns) for _ in c]
+        traces.append(go.Scatter(x=dots_x, y=[v for c in columns for v in c], mode="markers",
+                                 marker=dict(color=colour, size=6, opacity=0.45),
+                                 showlegend=False, name=f"{series.label}, each seed",
+                                 hovertemplate=f"{series.label}, %{{x}}: %{{y:.3g}} "
+                                               "(one seed)<extra></extra>"))
+    fig = go.Figure(traces)
+    fig.update_layout(height=340, margin=dict(l=5, r=5, t=40, b=5), title=chart.title,
+                      xaxis=dict(title=chart.x_title, type="log" if chart.log_x else None),
+                      yaxis=dict(title=chart.y_title, type="log" if chart.log_y else None),
+                      showlegend=len(chart.series) > 1,
+                      legend=dict(orientation="h", y=-0.25, x=0.5, xanchor="center", yanchor="top"))
+    return fig, left_out

@@ -20,7 +20,8 @@ PAGE_SCRIPTS = {"explorer": ("app_pages/explorer.py", "x_"),
                 "gradients": ("app_pages/gradients.py", "g_"),
                 "compare": ("app_pages/compare.py", "b_"),
                 "conventions": ("app_pages/conventions.py", "c_"),
-                "training": ("app_pages/training.py", "t_")}
+                "training": ("app_pages/training.py", "t_"),
+                "claims": ("app_pages/claims.py", "cl_")}
 
 
 def my_lesson() -> Lesson:

@@ -27,7 +27,8 @@ PAGES = {"explorer": ("LRN Explorer", controls.Explorer),
          "gradients": ("Gradients", controls.Gradients),
          "compare": ("LRN vs BatchNorm", controls.Compare),
          "conventions": ("Conventions", controls.Conventions),
-         "training": ("Training lab", controls.Training)}
+         "training": ("Training lab", controls.Training),
+         "claims": ("Claims lab", controls.Claims)}
 
 
 @dataclass(frozen=True)

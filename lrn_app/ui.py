@@ -40,7 +40,7 @@ class RunStore:
     """Finished training runs, shared by every session of this server: a class that trains
     once shows the result to all. Bounded (least recently used out) and thread-safe."""
 
-    def __init__(self, max_runs: int = 96):
+    def __init__(self, max_runs: int = 256):
         self._runs: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
         self.max_runs = max_runs
@@ -63,6 +63,12 @@ class RunStore:
 @st.cache_resource
 def lab_runs() -> RunStore:
     return RunStore()
+
+
+@st.cache_resource
+def claim_results() -> RunStore:
+    """The claims lab's results by (claim, settings), shared by every session."""
+    return RunStore(max_runs=64)
 
 
 @st.cache_resource

@@ -300,3 +300,48 @@ def test_presentation_mode_folds_the_set_up_controls_and_enlarges_figure_text():
     assert all(a["font"]["size"] >= 16 for a in layout.get("annotations", []))
     plain = open_page("explorer")
     assert "Image, feature maps, presets, mode and convention" not in [e.label for e in plain.expander]
+
+
+# --- Claims lab -------------------------------------------------------------------------------------
+
+SMALL_CLAIM = {"claim": "covariate-shift", "seeds": "2", "epochs": "1"}
+
+
+def test_claims_page_runs_a_claim_in_the_workers_then_shows_it_to_another_session():
+    from lrn_app.ui import training_pool
+    at = open_page("claims", SMALL_CLAIM)
+    no_exceptions(at)
+    assert at.selectbox(key="cl_claim").value == "covariate-shift"
+    assert any("Santurkar" in m.value for m in at.markdown)  # where it is said
+    assert any("ImageNet" in i.value for i in at.info)  # what a verdict can mean
+    trained = training_pool().epochs_trained
+    at.button(key="cl_run").click().run()
+    no_exceptions(at)
+    assert training_pool().epochs_trained == trained + 4  # 2 variants x 2 seeds x 1 epoch
+    verdict = next(m.value for m in at.markdown if m.value.startswith("### Verdict"))
+    assert any(word in verdict for word in ("supported", "mixed", "inconclusive"))
+    assert len(at.get("plotly_chart")) == 4  # shift (l2, cosine), loss range, beta
+    # Another session, the same address: the stored result, not a second training.
+    again = open_page("claims", SMALL_CLAIM)
+    no_exceptions(again)
+    assert training_pool().epochs_trained == trained + 4
+    assert not any(b.key == "cl_run" for b in again.button)
+    assert next(m.value for m in again.markdown if m.value.startswith("### Verdict")) == verdict
+
+
+def test_claims_page_bad_urls_and_a_new_claim_gets_its_own_settings():
+    at = open_page("claims", {"claim": "astrology", "seeds": "99", "epochs": "x"})
+    no_exceptions(at)
+    notices = " ".join(w.value for w in at.warning)
+    assert "claim='astrology' is not valid" in notices and "seeds = 99" in notices
+    assert at.slider(key="cl_seeds").value == 6
+    at.selectbox(key="cl_claim").set_value("regularisation").run()
+    no_exceptions(at)
+    assert (at.slider(key="cl_seeds").value, at.slider(key="cl_epochs").value) == (3, 10)
+    assert at.query_params["claim"] == ["regularisation"] or \
+        at.query_params["claim"] == "regularisation"
+    at.selectbox(key="cl_claim").set_value("cost").run()  # nothing to train: no sliders
+    no_exceptions(at)
+    assert not any(s.key == "cl_seeds" for s in at.slider)
+    assert any("timing" in c.value or "judging" in c.value or "few seconds" in c.value
+               for c in at.caption)

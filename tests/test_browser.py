@@ -295,3 +295,15 @@ def test_load_script_runs_one_short_session(capsys):
     assert "errors: 0 []" in out and "slider moves:" in out and "server peak memory" in out
     with pytest.raises(SystemExit):
         main(["--sessions", "500"])  # bounded
+
+
+def test_claims_lab_runs_one_small_claim(server, page):
+    open_page(page, f"{server}/claims?claim=covariate-shift&seeds=2&epochs=1", charts=0)
+    assert exception_boxes(page) == []
+    page.get_by_role("button", name="Run").click()
+    page.get_by_text("Verdict:").wait_for(timeout=120_000)
+    wait_for_app(page)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length == 4",
+                           timeout=30_000)  # shift (l2, cosine), loss range, beta
+    assert exception_boxes(page) == []
+    shot(page, "claims_covariate_shift")
