@@ -108,7 +108,9 @@ bn = compare.BatchNormSettings(training=state.bn_mode == "train", gamma=state.ga
                                shift=state.shift, eps=state.eps, momentum=state.momentum,
                                warmup=state.warmup)
 swap_feats = ui.batch_features(list(swap) or ["noise"], side, source, channels)
-result = ui.on_torch_thread(compare.compare, feats, chosen, swap_feats, lrn_args, bn)
+bn_side = ui.batchnorm_side(hash(feats.tobytes()), feats, chosen, hash(swap_feats.tobytes()),
+                            swap_feats, bn)
+result = ui.on_torch_thread(compare.compare, feats, chosen, swap_feats, lrn_args, bn, bn_side)
 maps = {}
 for name, array in result.maps.items():
     maps[name], bad = figures.finite(array)

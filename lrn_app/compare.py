@@ -68,10 +68,20 @@ def relative_change(a: torch.Tensor, b: torch.Tensor) -> float:
     return explore.relative_change(a.numpy(), b.numpy())
 
 
-def compare(batch: np.ndarray, chosen: int, swap_mates: np.ndarray, lrn_args: dict,
-            bn: BatchNormSettings) -> Comparison:
-    """LRN and BatchNorm on an (N, C, H, W) batch, looked at for image ``chosen``; the swap
-    demo replaces every other image by ``swap_mates`` (M, C, H, W)."""
+@dataclass
+class BatchNormSide:
+    """What the comparison shows of BatchNorm: it does not depend on LRN's settings, so the
+    page computes it once per batch and BatchNorm settings, not on every LRN slider move."""
+
+    output: np.ndarray  # (C, H, W): image ``chosen`` after BatchNorm
+    swapped: np.ndarray  # the same image with the other batch-mates
+    swap_change: float
+    train_eval_change: float
+    stats: tuple
+
+
+def batchnorm_side(batch: np.ndarray, chosen: int, swap_mates: np.ndarray,
+                   bn: BatchNormSettings) -> BatchNormSide:
     x = torch.from_numpy(batch)
     swapped = torch.cat([x[chosen:chosen + 1], torch.from_numpy(swap_mates)])
     stats = running_statistics(x, bn)  # training so far: the same for both batches
@@ -79,14 +89,26 @@ def compare(batch: np.ndarray, chosen: int, swap_mates: np.ndarray, lrn_args: di
     bn_swapped = apply_batchnorm(swapped, bn, stats, bn.training)[0]
     other_mode = apply_batchnorm(x, bn, stats, not bn.training)[chosen]
     train, evaluation = (bn_out, other_mode) if bn.training else (other_mode, bn_out)
+    return BatchNormSide(bn_out.numpy(), bn_swapped.numpy(), relative_change(bn_out, bn_swapped),
+                         relative_change(train, evaluation), stats)
+
+
+def compare(batch: np.ndarray, chosen: int, swap_mates: np.ndarray, lrn_args: dict,
+            bn: BatchNormSettings, bn_side: BatchNormSide | None = None) -> Comparison:
+    """LRN and BatchNorm on an (N, C, H, W) batch, looked at for image ``chosen``; the swap
+    demo replaces every other image by ``swap_mates`` (M, C, H, W). ``bn_side``: BatchNorm's
+    part, when the caller has it already (batchnorm_side of the same arguments)."""
+    side = bn_side or batchnorm_side(batch, chosen, swap_mates, bn)
+    x = torch.from_numpy(batch)
+    # Both batches whole: the swap's change to LRN is measured, not assumed to be 0.
     lrn_out = lrn(x, **lrn_args)[chosen]
-    lrn_swapped = lrn(swapped, **lrn_args)[0]
+    lrn_swapped = lrn(torch.cat([x[chosen:chosen + 1], torch.from_numpy(swap_mates)]),
+                      **lrn_args)[0]
     return Comparison(
-        maps={"input": batch[chosen], "LRN": lrn_out.numpy(), "BatchNorm": bn_out.numpy()},
-        swapped_batchnorm=bn_swapped.numpy(),
-        swap_change={"LRN": relative_change(lrn_out, lrn_swapped),
-                     "BatchNorm": relative_change(bn_out, bn_swapped)},
-        train_eval_change=relative_change(train, evaluation), stats=stats)
+        maps={"input": batch[chosen], "LRN": lrn_out.numpy(), "BatchNorm": side.output},
+        swapped_batchnorm=side.swapped,
+        swap_change={"LRN": relative_change(lrn_out, lrn_swapped), "BatchNorm": side.swap_change},
+        train_eval_change=side.train_eval_change, stats=side.stats)
 
 
 def histograms(maps: dict[str, np.ndarray], bins: int = 80) -> tuple[np.ndarray, dict[str, np.ndarray]]:

@@ -14,7 +14,7 @@ import torch
 
 from lrn_core import conventions_for
 
-from . import batch, controls, gradients, scrub
+from . import batch, compare, controls, gradients, scrub
 from .features import BANKS, SOURCES, feature_maps
 from .images import UPLOAD_TYPES, ImageError, decode_image
 from .samples import DEFAULT_SAMPLE, SAMPLES, load_sample
@@ -174,6 +174,14 @@ def batchnorm_gradient(batch_key: int, _batch: np.ndarray, loss: str, channel: i
     """gradients.batchnorm_gradient, cached by a hash of the batch's bytes."""
     return on_torch_thread(gradients.batchnorm_gradient, _batch, loss, channel, row, col,
                            check=check)
+
+
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+def batchnorm_side(batch_key: int, _batch: np.ndarray, chosen: int, swap_key: int,
+                   _swap_mates: np.ndarray, bn: compare.BatchNormSettings) -> compare.BatchNormSide:
+    """compare.batchnorm_side, cached by hashes of the two batches' bytes and the settings:
+    an LRN slider move on the comparison page does not recompute BatchNorm."""
+    return on_torch_thread(compare.batchnorm_side, _batch, chosen, _swap_mates, bn)
 
 
 @st.cache_data(max_entries=8, ttl=3600, show_spinner="Computing every frame...")

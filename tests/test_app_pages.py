@@ -345,3 +345,22 @@ def test_claims_page_bad_urls_and_a_new_claim_gets_its_own_settings():
     assert not any(s.key == "cl_seeds" for s in at.slider)
     assert any("timing" in c.value or "judging" in c.value or "few seconds" in c.value
                for c in at.caption)
+
+
+def test_compare_page_lrn_moves_reuse_batchnorms_side(monkeypatch):
+    """BatchNorm's half does not depend on LRN's settings: an α move reuses it (cached),
+    and what the page shows of BatchNorm is unchanged; a BatchNorm setting recomputes it."""
+    from lrn_app import compare
+    calls = []
+    real = compare.batchnorm_side
+    monkeypatch.setattr(compare, "batchnorm_side", lambda *a: calls.append(1) or real(*a))
+    at = open_page("compare", {"gamma": "1.35"})  # settings no other test caches
+    no_exceptions(at)
+    first = len(calls)
+    swap_metric = metric(at, "Swap the batch-mates")
+    at.select_slider(key="b_alpha").set_value(0.02).run()
+    no_exceptions(at)
+    assert len(calls) == first and metric(at, "Swap the batch-mates") == swap_metric
+    at.slider(key="b_gamma").set_value(1.4).run()
+    no_exceptions(at)
+    assert len(calls) == first + 1

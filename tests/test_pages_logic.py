@@ -279,3 +279,15 @@ def test_gradients_url_round_trip():
                                mates=("cat", "noise"), mode="within", convention="caffe", n=3)
     assert controls.parse(controls.to_query(state), controls.Gradients) == (state, [])
     assert set(CONVENTIONS) >= set(controls.Gradients.CHOICES["convention"])
+
+
+def test_compare_with_batchnorms_side_given_is_the_same_comparison():
+    feats = relu_features((4, 6, 10, 10), seed=7)
+    mates = relu_features((2, 6, 10, 10), seed=8)
+    bn = compare.BatchNormSettings(training=False, gamma=1.3, warmup=3)
+    whole = compare.compare(feats, 2, mates, ACROSS, bn)
+    given = compare.compare(feats, 2, mates, ACROSS, bn, compare.batchnorm_side(feats, 2, mates, bn))
+    for name in whole.maps:
+        np.testing.assert_array_equal(whole.maps[name], given.maps[name])
+    np.testing.assert_array_equal(whole.swapped_batchnorm, given.swapped_batchnorm)
+    assert (whole.swap_change, whole.train_eval_change) == (given.swap_change, given.train_eval_change)
