@@ -29,6 +29,8 @@ ui.explain(
     "the tutorials' worked examples and the known defects of other implementations.\n"
     "- **Training lab**: train the same small CNN without normalisation, with LRN and with "
     "BatchNorm, several seeds each, and see what the claims about them are worth.\n"
+    "- **Claims lab**: seven things tutorials say about LRN and BatchNorm, each put to an "
+    "experiment with seeds, with a verdict that counts a difference only beyond the spread.\n"
     "- **Lessons**: guided steps through the pages for a class, with Back and Next; build "
     "your own from any view and share it as a file.\n\n"
     "Open a page from the sidebar; every setting is kept in the page's address, "
