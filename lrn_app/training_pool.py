@@ -12,11 +12,11 @@ Streamlit here; the app keeps one pool per server (ui.training_pool).
 from __future__ import annotations
 
 import itertools
-import time
-from contextlib import contextmanager
 import multiprocessing
 import os
 import threading
+import time
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 
 import torch
