@@ -16,8 +16,8 @@ import multiprocessing
 import os
 import threading
 import time
-from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 
 import torch
 
