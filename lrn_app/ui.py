@@ -14,7 +14,7 @@ import torch
 
 from lrn_core import conventions_for
 
-from . import batch, compare, controls, gradients, scrub
+from . import batch, compare, controls, figures, gradients, scrub
 from .features import BANKS, SOURCES, feature_maps
 from .images import UPLOAD_TYPES, ImageError, decode_image
 from .samples import DEFAULT_SAMPLE, SAMPLES, load_sample
@@ -114,10 +114,7 @@ def chart(figure, where=None, key: str | None = None) -> None:
     """A plotly figure with the app's chart settings; in presentation mode its text is
     enlarged to PRESENT_FONT px so that it reads from the back of a room."""
     if presenting():
-        figure.update_layout(font=dict(size=PRESENT_FONT))
-        figure.update_annotations(font_size=PRESENT_FONT)
-        if figure.layout.title.text:
-            figure.update_layout(title_font_size=PRESENT_FONT + 2)
+        figures.enlarge_text(figure, PRESENT_FONT)
     (where or st).plotly_chart(figure, config=PLOT, key=key)
 
 

@@ -122,3 +122,23 @@ def test_learned_feature_source_is_the_shipped_first_layer():
     direct = F.conv2d(padded, torch.from_numpy(filters), torch.from_numpy(bias)).relu()[0] * gain
     np.testing.assert_allclose(feature_maps(image, "learned"), direct.numpy(), atol=1e-5)
     assert source_channels("learned", 16) == 12 and source_channels("rgb", 16) == 3
+
+
+def test_enlarge_text_equals_plotlys_own_updates():
+    """Presentation mode's text size, set in one pass, against plotly's update_layout and
+    update_annotations (the slow way it replaced) on figures with and without annotations
+    and titles."""
+    rng = np.random.default_rng(0)
+    built = [lambda: figures.panels_row({k: rng.random((16, 16)) for k in figures.PANELS}),
+             lambda: figures.channel_grid(rng.random((4, 8, 8)), True, "a title"),
+             lambda: figures.channel_lines({"LRN": rng.random(5)}, "means", "mean"),
+             lambda: figures.number_grid(rng.random((2, 3)), "ab", "xyz", "grid", [(0, 0)])]
+    for build in built:
+        state = rng.bit_generator.state
+        expected = build()
+        expected.update_layout(font=dict(size=18))
+        expected.update_annotations(font_size=18)
+        if expected.layout.title.text:
+            expected.update_layout(title_font_size=20)
+        rng.bit_generator.state = state  # the same figure again
+        assert figures.enlarge_text(build(), 18).to_dict() == expected.to_dict()
