@@ -9,7 +9,7 @@ import streamlit as st
 from lrn_app import controls, figures, ui
 from lrn_app.training_pool import QueueFull
 from lrn_core.shapes import CLASSES, make_shapes
-from lrn_core.train import LAB_CONVENTIONS, VARIANTS, Trainer, first_layer, summarise, verdict
+from lrn_core.train import LAB_CONVENTIONS, VARIANTS, first_layer, summarise, verdict
 
 K = "t_"  # this page's widget keys: t_<field of controls.Training>
 started = time.perf_counter()
@@ -159,28 +159,14 @@ if train_now:
         progress_slot.info(f"Waiting for the training worker: {ahead} session"
                            f"{'s' if ahead > 1 else ''} ahead of yours. Runs that another "
                            "session finishes with these settings are shown without training.")
+
+    def epochs_done(done: int) -> None:  # every epoch's figures as they come
+        progress_slot.progress(min(1.0, done / epochs_left),
+                               text=f"{done} of {epochs_left} epochs trained")
+        draw(runs_now())
     try:
         with pool.turn(waiting):
-            queue, active, done = list(missing), [], 0
-            while queue or active:
-                while len(active) < pool.workers and queue:  # one run per worker, side by side
-                    job = queue.pop(0)
-                    if store.get((key, *job)) is not None:  # finished meanwhile by another session
-                        continue
-                    trainers.setdefault((key, *job), Trainer(*job, config))
-                    active.append(job)
-                if not active:
-                    break
-                for job, trainer in zip(active, pool.epochs([trainers[(key, *j)] for j in active])):
-                    trainers[(key, *job)] = trainer
-                done += len(active)
-                for job in list(active):
-                    if trainers[(key, *job)].done:
-                        store.put((key, *job), trainers.pop((key, *job)).run)
-                        active.remove(job)
-                progress_slot.progress(min(1.0, done / epochs_left),
-                                       text=f"{done} of {epochs_left} epochs trained")
-                draw(runs_now())
+            pool.train([(*job, config) for job in missing], store, trainers, epochs_done)
     except QueueFull as err:
         progress_slot.warning(f"The training queue is full ({err}); try again in a minute.")
         st.stop()

@@ -8,17 +8,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from lrn_core.claims import CLAIMS, Job, Result, Settings, judge
-from lrn_core.train import Trainer
+from lrn_core.claims import CLAIMS, Result, Settings, judge
 
-from .training_pool import TrainingPool
-
-
-def run_key(job: Job) -> tuple:
-    """A run's key in the server's run store: the Training lab's own key, so that the lab and
-    the claims share every run trained with the same settings."""
-    variant, seed, config = job
-    return (config.key(), variant, seed)
+from .training_pool import TrainingPool, run_key
 
 
 def result_key(name: str, settings: Settings) -> tuple:
@@ -38,25 +30,11 @@ def run_claim(name: str, settings: Settings, pool: TrainingPool, runs, results,
     worker (the cost claim times layers there, off the interactive process). Finished runs
     go to ``runs``, the result to ``results`` (both shared by the server's sessions)."""
     started = time.perf_counter()
-    jobs = list(dict.fromkeys(CLAIMS[name].jobs(settings)))
+    jobs = CLAIMS[name].jobs(settings)
     total = max(1, missing_epochs(name, settings, runs))
-    collected = {j: runs.get(run_key(j)) for j in jobs}  # held here: the store may evict
-    queue, active, done = [j for j, run in collected.items() if run is None], {}, 0
-    while queue or active:
-        while len(active) < pool.workers and queue:
-            job = queue.pop(0)
-            collected[job] = runs.get(run_key(job))  # another session may have trained it
-            if collected[job] is None:
-                active[job] = Trainer(*job)
-        if not active:
-            break
-        for job, trainer in zip(list(active), pool.epochs(list(active.values()))):
-            active[job] = trainer
-            done += 1
-            if trainer.done:
-                collected[job] = active.pop(job).run
-                runs.put(run_key(job), collected[job])
-        on_progress(min(1.0, done / total), f"{done} of {total} epochs trained")
+    # the runs are held here, not looked up again: the store may evict some before the end
+    collected = pool.train(jobs, runs, {}, lambda done: on_progress(
+        min(1.0, done / total), f"{done} of {total} epochs trained"))
     on_progress(1.0, "judging the figures" if jobs else "timing the layers")
     result = pool.call(judge, name, settings, collected)
     result.seconds = time.perf_counter() - started

@@ -40,6 +40,13 @@ def _epoch(trainer: Trainer) -> Trainer:
     return trainer
 
 
+def run_key(job: tuple) -> tuple:
+    """A run's key in the server's store of finished runs, for a job (variant, seed, config):
+    one key for the Training lab and the Claims lab, so they share runs of equal settings."""
+    variant, seed, config = job
+    return (config.key(), variant, seed)
+
+
 class QueueFull(RuntimeError):
     """More sessions wait to train than the queue holds."""
 
@@ -100,6 +107,33 @@ class TrainingPool:
         with self._lock:
             self.epochs_trained += len(done)
         return done
+
+    def train(self, jobs: list[tuple], store, trainers: dict, on_epochs=None) -> dict:
+        """Every job (variant, seed, config) trained to its end, one run per worker at a time
+        and an epoch per call: a run the ``store`` has (also one another session finished
+        meanwhile) is taken from it; a run in ``trainers`` (by run_key: a caller that keeps
+        this dict can continue after a stop) goes on from where it is. Finished runs go into
+        ``store``; ``on_epochs(done)`` follows each round of epochs. Returns the runs by job."""
+        runs, queue, active, done = {}, list(dict.fromkeys(jobs)), [], 0
+        while queue or active:
+            while len(active) < self.workers and queue:
+                job = queue.pop(0)
+                runs[job] = store.get(run_key(job))
+                if runs[job] is None:
+                    trainers.setdefault(run_key(job), Trainer(*job))
+                    active.append(job)
+            if not active:
+                break
+            for job, trainer in zip(active, self.epochs([trainers[run_key(j)] for j in active])):
+                trainers[run_key(job)] = trainer
+            done += len(active)
+            for job in [j for j in active if trainers[run_key(j)].done]:
+                runs[job] = trainers.pop(run_key(job)).run
+                store.put(run_key(job), runs[job])
+                active.remove(job)
+            if on_epochs:
+                on_epochs(done)
+        return runs
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
