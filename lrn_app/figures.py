@@ -1,8 +1,11 @@
 """Plotly figures for the app: plain functions from arrays to figures, no Streamlit.
 
-Each figure gets its layout when it is built, go.Figure(data, layout): plotly validates a
-layout given there in about 1 ms, while fig.update_layout(...) of the same layout took 10
-to 20 ms here, once per figure and slider move.
+Each figure is built in one go from plain dicts, ``_figure(data, layout)``, without plotly's
+property validation: validating a figure took 5 to 35 ms here (a mosaic's 16 label
+annotations alone about 20 ms), once per figure and slider move, against about 1 ms for
+the same figure unvalidated. The dicts are fixed by this module, so validation would catch
+only our own mistakes: the tests build every figure with validation on (``VALIDATE``) and
+check that it passes and gives the same JSON.
 """
 
 from __future__ import annotations
@@ -15,6 +18,14 @@ import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 from PIL import Image
+
+VALIDATE = False  # tests set it: plotly then checks every property of every figure
+
+
+def _figure(data: list | dict, layout: dict, frames: list | None = None) -> go.Figure:
+    """go.Figure from plain dicts (traces with their ``type``), validated only if VALIDATE."""
+    return go.Figure(data, layout, frames, _validate=VALIDATE)
+
 
 PANELS = ("input", "S", "denominator", "output", "gain")
 TITLES = {"input": "input x", "S": "window sum S", "denominator": "(k + a·S)^β",
@@ -51,6 +62,13 @@ def _downsample(z: np.ndarray, max_side: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=8)
+def _colorscale(name: str) -> tuple:
+    """A named plotly colour scale as its stops, as plotly's validation writes it (plotly.js
+    knows some names too, but with other colours); a tuple, as it is shared."""
+    return tuple(map(tuple, plotly.colors.get_colorscale(name)))
+
+
+@functools.lru_cache(maxsize=8)
 def _lookup_table(colorscale: str) -> np.ndarray:
     """(256, 3) uint8 colours of a plotly colour scale."""
     colours = plotly.colors.sample_colorscale(colorscale, list(np.linspace(0, 1, 256)),
@@ -79,7 +97,7 @@ def panels_row(maps: dict[str, np.ndarray], height: int | None = None, max_side:
         x0 = i * (w + room)
         low, high = float(z.min()), float(z.max())
         scale = "Magma" if name == "gain" else "Viridis"
-        images.append(dict(source=_png_source(_lookup_table(scale)[_levels(z, low, high, 256)]),
+        images.append(dict(source=_png_source(_levels(z, low, high, 256), _lookup_table(scale)),
                            x=x0, y=0, sizex=z.shape[1], sizey=z.shape[0], **_ON_AXES))
         bar_x = x0 + w + 0.04 * w
         images.append(dict(source=_colour_bar_source(scale), x=bar_x, y=0.05 * h, sizex=bar,
@@ -99,16 +117,23 @@ def panels_row(maps: dict[str, np.ndarray], height: int | None = None, max_side:
                   images=images, annotations=annotations,
                   xaxis=dict(range=[0, total], visible=False, fixedrange=True),
                   yaxis=dict(range=[h, 0], visible=False, scaleanchor="x", fixedrange=True))
-    return go.Figure([], layout)
+    return _figure([], layout)
 
 
 # A layout image placed on the hidden axes by its top-left corner.
 _ON_AXES = dict(xref="x", yref="y", sizing="stretch", xanchor="left", yanchor="top", layer="below")
 
 
-def _png_source(image: np.ndarray) -> str:
+def _png_source(image: np.ndarray, palette: np.ndarray | None = None,
+                compress_level: int = 1) -> str:
+    """A PNG data URL of a uint8 image: grey (H, W), RGB (H, W, 3), or (H, W) indices into a
+    (256, 3) ``palette``. A palette image of a colour-mapped map encodes in a third of the time
+    of the same image in RGB, and comes out less than half the size."""
+    image = Image.fromarray(image)
+    if palette is not None:
+        image.putpalette(palette.ravel().tolist())  # an "L" image with a palette is a "P" one
     buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG", compress_level=1)  # speed over size
+    image.save(buffer, format="PNG", compress_level=compress_level)  # 1: speed over size
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
@@ -131,11 +156,11 @@ def mosaic(tiles: np.ndarray, labels: list[str], title: str = "", wrap: int = 8,
         annotations.append(dict(text=labels[i], x=left + 2, y=top + 2, xanchor="left",
                                 yanchor="top", showarrow=False, bgcolor="rgba(255,255,255,0.75)",
                                 font=dict(size=11, color="black")))
-    layout = dict(title=title, annotations=annotations,
+    layout = dict(title=dict(text=title), annotations=annotations,
                   height=int(60 + rows * height_per_row * min(1.5, max(0.4, h / w))),
                   margin=dict(l=5, r=5, t=40 if title else 5, b=5),
                   xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x"))
-    return go.Figure(go.Image(source=_png_source(canvas), hoverinfo="skip"), layout)
+    return _figure([dict(type="image", source=_png_source(canvas), hoverinfo="skip")], layout)
 
 
 def channel_grid(stack: np.ndarray, per_channel: bool, title: str,
@@ -161,22 +186,22 @@ def channel_grid(stack: np.ndarray, per_channel: bool, title: str,
 def window_bars(labels: list[str], squares: np.ndarray, centre: int) -> go.Figure:
     """The squared values in an across-channel window, the centre channel highlighted."""
     colours = ["#d62728" if i == centre else "#1f77b4" for i in range(len(labels))]
-    return go.Figure(go.Bar(x=labels, y=squares, marker_color=colours,
-                            hovertemplate="%{x}: x² = %{y:.4g}<extra></extra>"),
-                     dict(height=260, margin=dict(l=5, r=5, t=30, b=5),
-                          title="x² of the channels in the window (red: this channel)",
-                          yaxis=dict(title="x²")))
+    return _figure([dict(type="bar", x=labels, y=squares, marker=dict(color=colours),
+                         hovertemplate="%{x}: x² = %{y:.4g}<extra></extra>")],
+                   dict(height=260, margin=dict(l=5, r=5, t=30, b=5),
+                        title=dict(text="x² of the channels in the window (red: this channel)"),
+                        yaxis=dict(title=dict(text="x²"))))
 
 
 def window_heatmap(squares: np.ndarray, row0: int, col0: int) -> go.Figure:
     """The squared values in a within-channel window (zero outside the image)."""
-    return go.Figure(go.Heatmap(
-        z=squares, x=list(range(col0, col0 + squares.shape[1])),
-        y=list(range(row0, row0 + squares.shape[0])), colorscale="Viridis",
-        hovertemplate="row %{y}, column %{x}: x² = %{z:.4g}<extra></extra>"),
-        dict(height=300, margin=dict(l=5, r=5, t=30, b=5), title="x² in the window around the pixel",
-             yaxis=dict(autorange="reversed", scaleanchor="x", title="row"),
-             xaxis=dict(title="column")))
+    return _figure([dict(
+        type="heatmap", z=squares, x=list(range(col0, col0 + squares.shape[1])),
+        y=list(range(row0, row0 + squares.shape[0])), colorscale=_colorscale("Viridis"),
+        hovertemplate="row %{y}, column %{x}: x² = %{z:.4g}<extra></extra>")],
+        dict(height=300, margin=dict(l=5, r=5, t=30, b=5), title=dict(text="x² in the window around the pixel"),
+             yaxis=dict(autorange="reversed", scaleanchor="x", title=dict(text="row")),
+             xaxis=dict(title=dict(text="column"))))
 
 
 def image_gallery(images: dict[str, np.ndarray], wrap: int = 4, size: int = 128) -> go.Figure:
@@ -197,10 +222,10 @@ def _signed_colours(values: np.ndarray) -> list[str]:
 
 def jacobian_bars(labels: list[str], values: np.ndarray, title: str) -> go.Figure:
     """d y_c / d x over the channels around c: red raises the output, blue lowers it."""
-    return go.Figure(go.Bar(x=labels, y=values, marker_color=_signed_colours(values),
-                            hovertemplate="%{x}: %{y:.4g}<extra></extra>"),
-                     dict(height=300, margin=dict(l=5, r=5, t=40, b=5), title=title,
-                          yaxis=dict(title="∂y / ∂x", zeroline=True, zerolinewidth=2)))
+    return _figure([dict(type="bar", x=labels, y=values, marker=dict(color=_signed_colours(values)),
+                         hovertemplate="%{x}: %{y:.4g}<extra></extra>")],
+                   dict(height=300, margin=dict(l=5, r=5, t=40, b=5), title=dict(text=title),
+                        yaxis=dict(title=dict(text="∂y / ∂x"), zeroline=True, zerolinewidth=2)))
 
 
 def jacobian_heatmap(values: np.ndarray, row0: int, col0: int, centre: tuple[int, int],
@@ -211,13 +236,13 @@ def jacobian_heatmap(values: np.ndarray, row0: int, col0: int, centre: tuple[int
     others = values.copy()
     others[centre[0] - row0, centre[1] - col0] = 0
     bound = float(np.abs(others).max()) or float(np.abs(values).max()) or 1.0
-    return go.Figure(go.Heatmap(
-        z=values, x=list(range(col0, col0 + values.shape[1])),
-        y=list(range(row0, row0 + values.shape[0])), colorscale="RdBu", reversescale=True,
-        zmin=-bound, zmax=bound, hovertemplate="row %{y}, column %{x}: %{z:.4g}<extra></extra>"),
-        dict(height=340, margin=dict(l=5, r=5, t=40, b=5), title=title,
-             yaxis=dict(autorange="reversed", scaleanchor="x", title="row"),
-             xaxis=dict(title="column")))
+    return _figure([dict(
+        type="heatmap", z=values, x=list(range(col0, col0 + values.shape[1])),
+        y=list(range(row0, row0 + values.shape[0])), colorscale=_colorscale("RdBu"), reversescale=True,
+        zmin=-bound, zmax=bound, hovertemplate="row %{y}, column %{x}: %{z:.4g}<extra></extra>")],
+        dict(height=340, margin=dict(l=5, r=5, t=40, b=5), title=dict(text=title),
+             yaxis=dict(autorange="reversed", scaleanchor="x", title=dict(text="row")),
+             xaxis=dict(title=dict(text="column"))))
 
 
 COLOURS = {"input": "#7f7f7f", "LRN": "#d62728", "BatchNorm": "#1f77b4"}
@@ -228,24 +253,24 @@ def histogram_lines(edges: np.ndarray, counts: dict[str, np.ndarray], title: str
     """Histograms of several arrays over shared bins, as step lines (bars would hide each
     other), on a log count axis: ReLU features are mostly exact zeros."""
     centres = (edges[:-1] + edges[1:]) / 2
-    return go.Figure([go.Scatter(x=centres, y=np.where(c > 0, c, np.nan), name=name, mode="lines",
-                                 line=dict(shape="hvh", color=COLOURS.get(name)),
-                                 hovertemplate="%{x:.3g}: %{y} values<extra>" + name + "</extra>")
-                      for name, c in counts.items()],
-                     dict(height=340, margin=dict(l=5, r=5, t=40, b=5), title=title,
-                          yaxis=dict(type="log", title="values"), xaxis=dict(title="activation"),
-                          legend=_LEGEND_BELOW))
+    return _figure([dict(type="scatter", x=centres, y=np.where(c > 0, c, np.nan), name=name,
+                         mode="lines", line=dict(shape="hvh", color=COLOURS.get(name)),
+                         hovertemplate="%{x:.3g}: %{y} values<extra>" + name + "</extra>")
+                    for name, c in counts.items()],
+                   dict(height=340, margin=dict(l=5, r=5, t=40, b=5), title=dict(text=title),
+                        yaxis=dict(type="log", title=dict(text="values")), xaxis=dict(title=dict(text="activation")),
+                        legend=_LEGEND_BELOW))
 
 
 def channel_lines(values: dict[str, np.ndarray], title: str, y_title: str) -> go.Figure:
     """One value per channel for several arrays (e.g. each channel's mean)."""
-    return go.Figure([go.Scatter(y=v, x=np.arange(len(v)), name=name, mode="lines+markers",
-                                 line=dict(color=COLOURS.get(name)),
-                                 hovertemplate="ch %{x}: %{y:.3g}<extra>" + name + "</extra>")
-                      for name, v in values.items()],
-                     dict(height=340, margin=dict(l=5, r=5, t=40, b=5), title=title,
-                          xaxis=dict(title="channel"), yaxis=dict(title=y_title),
-                          legend=_LEGEND_BELOW))
+    return _figure([dict(type="scatter", y=v, x=np.arange(len(v)), name=name, mode="lines+markers",
+                         line=dict(color=COLOURS.get(name)),
+                         hovertemplate="ch %{x}: %{y:.3g}<extra>" + name + "</extra>")
+                    for name, v in values.items()],
+                   dict(height=340, margin=dict(l=5, r=5, t=40, b=5), title=dict(text=title),
+                        xaxis=dict(title=dict(text="channel")), yaxis=dict(title=dict(text=y_title)),
+                        legend=_LEGEND_BELOW))
 
 
 def difference_matrix(names: list[str], matrix: np.ndarray, title: str) -> go.Figure:
@@ -253,11 +278,11 @@ def difference_matrix(names: list[str], matrix: np.ndarray, title: str) -> go.Fi
     read), each cell labelled with its value."""
     shade = np.log10(np.maximum(matrix, 1e-12))
     text = [[f"{v:.1e}" if v > 0 else "0" for v in row] for row in matrix]
-    return go.Figure(go.Heatmap(z=shade, x=names, y=names, text=text, texttemplate="%{text}",
-                                zmin=-12, zmax=0, colorscale="Reds", showscale=False,
-                                hovertemplate="%{y} vs %{x}: %{text}<extra></extra>"),
-                     dict(height=80 + 45 * len(names), margin=dict(l=5, r=5, t=40, b=5),
-                          title=title, yaxis=dict(autorange="reversed")))
+    return _figure([dict(type="heatmap", z=shade, x=names, y=names, text=text,
+                         texttemplate="%{text}", zmin=-12, zmax=0, colorscale=_colorscale("Reds"),
+                         showscale=False, hovertemplate="%{y} vs %{x}: %{text}<extra></extra>")],
+                   dict(height=80 + 45 * len(names), margin=dict(l=5, r=5, t=40, b=5),
+                        title=dict(text=title), yaxis=dict(autorange="reversed")))
 
 
 def number_grid(values: np.ndarray, row_labels, col_labels, title: str,
@@ -278,11 +303,11 @@ def number_grid(values: np.ndarray, row_labels, col_labels, title: str,
     shapes = [frame(r, c, "#1f77b4", 3) for r, c in outlined]
     if centre is not None:
         shapes.append(frame(*centre, "#d62728", 4))
-    return go.Figure(go.Heatmap(
-        z=shade, text=text, texttemplate="%{text}", x=list(col_labels), y=list(row_labels),
+    return _figure([dict(
+        type="heatmap", z=shade, text=text, texttemplate="%{text}", x=list(col_labels), y=list(row_labels),
         zmin=0, zmax=1, colorscale=[(0, "#f4f4f4"), (1, "#ffbb78")], showscale=False, xgap=2,
-        ygap=2, hovertemplate="%{y}, %{x}: %{text}<extra></extra>"),
-        dict(height=100 + 42 * rows, margin=dict(l=5, r=5, t=75, b=5), title=title,
+        ygap=2, hovertemplate="%{y}, %{x}: %{text}<extra></extra>")],
+        dict(height=100 + 42 * rows, margin=dict(l=5, r=5, t=75, b=5), title=dict(text=title),
              shapes=shapes, yaxis=dict(autorange="reversed", type="category"),
              xaxis=dict(type="category", side="top")))
 
@@ -312,18 +337,18 @@ def training_curves(series: dict[str, tuple[list[list[float]], list[list[float]]
             mean = [float(np.mean(c)) for c in columns]
             if solid:
                 low, high = [min(c) for c in columns], [max(c) for c in columns]
-                traces.append(go.Scatter(x=x + x[::-1], y=high + low[::-1], fill="toself", mode="lines",
-                                         fillcolor=_rgba(colour, 0.18), line=dict(width=0),
-                                         hoverinfo="skip", showlegend=False, legendgroup=name))
-            traces.append(go.Scatter(
-                x=x, y=mean, mode="lines+markers" if solid else "lines", legendgroup=name,
+                traces.append(dict(type="scatter", x=x + x[::-1], y=high + low[::-1], fill="toself",
+                                   mode="lines", fillcolor=_rgba(colour, 0.18), line=dict(width=0),
+                                   hoverinfo="skip", showlegend=False, legendgroup=name))
+            traces.append(dict(
+                type="scatter", x=x, y=mean, mode="lines+markers" if solid else "lines", legendgroup=name,
                 name=name if solid else f"{name} (training)", showlegend=solid,
-                line=dict(color=colour, width=2.5 if solid else 1.2, dash=None if solid else "dot"),
+                line=dict(color=colour, width=2.5) if solid else dict(color=colour, width=1.2, dash="dot"),
                 hovertemplate=f"{name}, epoch %{{x}}: %{{y:.3g}} "
                               f"({'validation' if solid else 'training'})<extra></extra>"))
-    return go.Figure(traces, dict(height=360, margin=dict(l=5, r=5, t=40, b=5), title=title,
-                                  xaxis=dict(title="epoch", dtick=1), yaxis=dict(title=y_title),
-                                  legend=_LEGEND_BELOW | dict(y=-0.2)))
+    return _figure(traces, dict(height=360, margin=dict(l=5, r=5, t=40, b=5), title=dict(text=title),
+                                xaxis=dict(title=dict(text="epoch"), dtick=1), yaxis=dict(title=dict(text=y_title)),
+                                legend=_LEGEND_BELOW | dict(y=-0.2)))
 
 
 def _paired_png_source(left: np.ndarray, right: np.ndarray, gap: int) -> str:
@@ -333,13 +358,9 @@ def _paired_png_source(left: np.ndarray, right: np.ndarray, gap: int) -> str:
     h, w = left.shape
     canvas = np.full((h, 2 * w + gap), 255, dtype=np.uint8)
     canvas[:, :w], canvas[:, w + gap:] = left, right + 127
-    image = Image.fromarray(canvas, mode="P")
-    image.putpalette(np.concatenate([_lookup_table("Viridis")[::2][:127],
-                                     _lookup_table("Magma")[::2][:127],
-                                     [[255, 255, 255], [255, 255, 255]]]).ravel().tolist())
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=6)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    palette = np.concatenate([_lookup_table("Viridis")[::2][:127], _lookup_table("Magma")[::2][:127],
+                              [[255, 255, 255], [255, 255, 255]]])
+    return _png_source(canvas, palette, compress_level=6)  # built once per view: size first
 
 
 def _levels(stack: np.ndarray, low: float, high: float, levels: int = 127) -> np.ndarray:
@@ -390,10 +411,10 @@ def scrub_figure(output: np.ndarray, gain: np.ndarray, mean_gain: np.ndarray, va
     total = 2 * w + gap
 
     def frame_data(i: int) -> list:
-        return [go.Image(source=sources[i], hoverinfo="skip"),
-                go.Scatter(x=[values[i]], y=[float(mean_gain[i])], xaxis="x2", yaxis="y2",
-                           mode="markers", marker=dict(size=12, color="#d62728"),
-                           hovertemplate=f"{label} = %{{x:.3g}}: mean gain %{{y:.3g}}<extra></extra>")]
+        return [dict(type="image", source=sources[i], hoverinfo="skip"),
+                dict(type="scatter", x=[values[i]], y=[float(mean_gain[i])], xaxis="x2",
+                     yaxis="y2", mode="markers", marker=dict(size=12, color="#d62728"),
+                     hovertemplate=f"{label} = %{{x:.3g}}: mean gain %{{y:.3g}}<extra></extra>")]
 
     images, annotations = [], []
     for (low, high), scale, x0 in ((ranges[0], "Viridis", w + 2), (ranges[1], "Magma", total + 2)):
@@ -409,15 +430,15 @@ def scrub_figure(output: np.ndarray, gain: np.ndarray, mean_gain: np.ndarray, va
                                 showarrow=False, font=dict(size=15)))
     annotations.append(dict(text=f"mean gain against {label}", x=0.9, y=1.0, xref="paper",
                             yref="paper", yanchor="bottom", showarrow=False, font=dict(size=15)))
-    curve = go.Scatter(x=values, y=mean_gain, xaxis="x2", yaxis="y2", mode="lines",
-                       line=dict(color="#7f7f7f"), hoverinfo="skip")
+    curve = dict(type="scatter", x=values, y=mean_gain, xaxis="x2", yaxis="y2", mode="lines",
+                 line=dict(color="#7f7f7f"), hoverinfo="skip")
     animate = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
     layout = dict(
         height=height, margin=dict(l=5, r=5, t=60, b=5), showlegend=False,  # t: the toolbar
         images=images, annotations=annotations,
         xaxis=dict(domain=[0, 0.72], range=[0, total + gap], visible=False, fixedrange=True),
         yaxis=dict(domain=[0.22, 1], range=[h, 0], visible=False, scaleanchor="x", fixedrange=True),
-        xaxis2=dict(domain=[0.8, 1], type="log" if log_x else "linear", title=label),
+        xaxis2=dict(domain=[0.8, 1], type="log" if log_x else "linear", title=dict(text=label)),
         yaxis2=dict(domain=[0.3, 0.95], anchor="x2"),
         sliders=[dict(active=active, pad=dict(t=10), len=0.72, x=0.0, y=0.12,
                       transition=dict(duration=0),  # the grip jumps: no 150 ms glide
@@ -432,8 +453,8 @@ def scrub_figure(output: np.ndarray, gain: np.ndarray, mean_gain: np.ndarray, va
                                    dict(label="❚❚ pause", method="animate",
                                         args=[[None], dict(mode="immediate",
                                                            frame=dict(duration=0, redraw=False))])])])
-    frames = [go.Frame(name=str(i), data=frame_data(i), traces=[0, 1]) for i in range(len(values))]
-    return go.Figure(frame_data(active) + [curve], layout, frames)
+    frames = [dict(name=str(i), data=frame_data(i), traces=[0, 1]) for i in range(len(values))]
+    return _figure(frame_data(active) + [curve], layout, frames)
 
 
 def claim_chart(chart) -> tuple[go.Figure, int]:
@@ -454,20 +475,20 @@ def claim_chart(chart) -> tuple[go.Figure, int]:
         error = dict(type="data", symmetric=False, array=high, arrayminus=low, color=colour)
         hover = f"{series.label}, %{{x}}: %{{y:.3g}} (mean of the seeds)<extra></extra>"
         if chart.bars:
-            traces.append(go.Bar(x=x, y=mean, error_y=error, name=series.label,
-                                 marker_color=_rgba(colour, 0.55), hovertemplate=hover))
+            traces.append(dict(type="bar", x=x, y=mean, error_y=error, name=series.label,
+                               marker=dict(color=_rgba(colour, 0.55)), hovertemplate=hover))
         else:
-            traces.append(go.Scatter(x=x, y=mean, error_y=error, mode="lines+markers",
-                                     name=series.label, line=dict(color=colour, width=2.5),
-                                     hovertemplate=hover))
+            traces.append(dict(type="scatter", x=x, y=mean, error_y=error, mode="lines+markers",
+                               name=series.label, line=dict(color=colour, width=2.5),
+                               hovertemplate=hover))
         dots_x = [xi for xi, c in zip(x, columns) for _ in c]
-        traces.append(go.Scatter(x=dots_x, y=[v for c in columns for v in c], mode="markers",
-                                 marker=dict(color=colour, size=6, opacity=0.45),
-                                 showlegend=False, name=f"{series.label}, each seed",
-                                 hovertemplate=f"{series.label}, %{{x}}: %{{y:.3g}} "
-                                               "(one seed)<extra></extra>"))
-    return go.Figure(traces, dict(
-        height=340, margin=dict(l=5, r=5, t=40, b=5), title=chart.title,
-        xaxis=dict(title=chart.x_title, type="log" if chart.log_x else None),
-        yaxis=dict(title=chart.y_title, type="log" if chart.log_y else None),
+        traces.append(dict(type="scatter", x=dots_x, y=[v for c in columns for v in c],
+                           mode="markers", marker=dict(color=colour, size=6, opacity=0.45),
+                           showlegend=False, name=f"{series.label}, each seed",
+                           hovertemplate=f"{series.label}, %{{x}}: %{{y:.3g}} "
+                                         "(one seed)<extra></extra>"))
+    return _figure(traces, dict(
+        height=340, margin=dict(l=5, r=5, t=40, b=5), title=dict(text=chart.title),
+        xaxis=dict(title=dict(text=chart.x_title), **({"type": "log"} if chart.log_x else {})),
+        yaxis=dict(title=dict(text=chart.y_title), **({"type": "log"} if chart.log_y else {})),
         showlegend=len(chart.series) > 1, legend=_LEGEND_BELOW)), left_out

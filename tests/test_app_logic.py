@@ -142,3 +142,72 @@ def test_enlarge_text_equals_plotlys_own_updates():
             expected.update_layout(title_font_size=20)
         rng.bit_generator.state = state  # the same figure again
         assert figures.enlarge_text(build(), 18).to_dict() == expected.to_dict()
+
+
+def test_every_figure_is_valid_plotly_and_the_same_unvalidated(monkeypatch):
+    """The figures are built without plotly's validation (figures._figure), for speed. Built
+    again with it, each must pass (a wrong property name or value raises) and give the same
+    figure: every figure function, on each branch that changes its properties."""
+    import json
+
+    from lrn_core.claims import Chart, Series
+    rng = np.random.default_rng(0)
+    counts = rng.integers(0, 5, 8).astype(float)
+    counts[0] = 0  # drawn as a gap (NaN) on the log axis
+    line = Series("LRN", [1e-3, 1e-2], [[0.5, 0.6], [0.7, float("nan")]])
+    builds = {
+        "panels_row": lambda: figures.panels_row({k: rng.random((16, 12)) for k in figures.PANELS}),
+        "flat panels_row": lambda: figures.panels_row({"input": np.ones((4, 4))}),
+        "channel_grid": lambda: figures.channel_grid(rng.random((5, 8, 8)), True, "a title"),
+        "symmetric grid": lambda: figures.channel_grid(rng.standard_normal((3, 8, 8)), False, "",
+                                                       ["a", "b", "c"], wrap=2, symmetric=True),
+        "image_gallery": lambda: figures.image_gallery({"a": rng.random((8, 8)),
+                                                        "b": rng.random((6, 8, 3))}),
+        "window_bars": lambda: figures.window_bars(["ch 0", "ch 1"], rng.random(2), 1),
+        "window_heatmap": lambda: figures.window_heatmap(rng.random((3, 3)), 4, 5),
+        "jacobian_bars": lambda: figures.jacobian_bars(["ch 0", "ch 1", "ch 2"],
+                                                       np.array([-1.0, 2.0, 0.0]), "J"),
+        "jacobian_heatmap": lambda: figures.jacobian_heatmap(rng.standard_normal((3, 3)), 0, 0,
+                                                             (1, 1), "J"),
+        "histogram_lines": lambda: figures.histogram_lines(np.linspace(0, 1, 9),
+                                                           {"input": counts, "LRN": counts}, "h"),
+        "channel_lines": lambda: figures.channel_lines({"BatchNorm": rng.random(4)}, "m", "mean"),
+        "difference_matrix": lambda: figures.difference_matrix(["a", "b"],
+                                                               np.array([[0, 1e-7], [1e-7, 0]]), "d"),
+        "number_grid": lambda: figures.number_grid(rng.random((2, 3)), "ab", "xyz", "g",
+                                                   [(0, 0)], [(1, 2)], (0, 1)),
+        "training_curves": lambda: figures.training_curves(
+            {"LRN": ([[0.5, 0.6], [0.4]], [[0.7, 0.8], [0.6]]), "none": ([], [])}, "acc", "accuracy",
+            {"LRN": "#d62728"}),
+        "scrub_figure": lambda: figures.scrub_figure(rng.random((3, 6, 6)), rng.random((3, 6, 6)),
+                                                     rng.random(3), [0.1, 1.0, 10.0], "α", 1, log_x=True),
+        "claim_chart lines": lambda: figures.claim_chart(Chart("t", "α", "acc", [line], log_x=True))[0],
+        "claim_chart bars": lambda: figures.claim_chart(Chart("t", "", "ms", [line, line], log_y=True,
+                                                              bars=True))[0],
+    }
+    for name, build in builds.items():
+        state = rng.bit_generator.state
+        fast = json.loads(build().to_json())
+        rng.bit_generator.state = state  # the same inputs again
+        monkeypatch.setattr(figures, "VALIDATE", True)
+        checked = json.loads(build().to_json())
+        monkeypatch.setattr(figures, "VALIDATE", False)
+        assert fast == checked, name
+
+
+def test_panel_images_are_their_maps_through_the_colour_scale():
+    """The panels are palette PNGs: decoded, each pixel is the colour scale's colour of its
+    level, the map's lowest value the scale's first colour and its highest the last."""
+    import base64
+    import io
+
+    from PIL import Image
+    z = np.random.default_rng(3).random((12, 20))
+    fig = figures.panels_row({"input": z, "gain": z})
+    for image, scale in zip(fig.layout.images[::2], ("Viridis", "Magma")):
+        png = Image.open(io.BytesIO(base64.b64decode(image.source.split(",")[1])))
+        rgb = np.asarray(png.convert("RGB"))
+        lut = figures._lookup_table(scale)
+        levels = np.rint((z - z.min()) / (z.max() - z.min()) * 255).astype(int)
+        np.testing.assert_array_equal(rgb, lut[levels])
+        assert (rgb[z == z.min()] == lut[0]).all() and (rgb[z == z.max()] == lut[255]).all()
