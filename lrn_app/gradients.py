@@ -88,23 +88,29 @@ def jacobian(features: np.ndarray, lrn_args: dict, channel: int, row: int, col: 
     """One row of LRN's Jacobian, by the closed-form backward of a one-hot dL/dy.
 
     ``margin`` extra positions beyond the window on each side show that it is zero there.
+    y[c, r, s] reads only the inputs of its own window, so the backward runs on the part of
+    the maps that holds it (the image's own borders kept): exact, and some 20 times cheaper
+    than on every pixel of every channel.
     """
     C, H, W = features.shape
     w = resolve(**lrn_args)
-    x = torch.from_numpy(features).double()
-    g = output_gradient(x, "one value", channel, row, col)
-    row_of_J = lrn_backward(x, g, **lrn_args).float().numpy()
     # y_c reads the inputs of its own window, c - before .. c + after.
     reach_low, reach_high = w.before + margin, w.after + margin
+    if w.mode == "across":  # one pixel, every channel
+        part, at = features[:, row:row + 1, col:col + 1], (channel, 0, 0)
+    else:  # one channel, the pixels around (row, col)
+        r0, c0 = max(0, row - reach_low), max(0, col - reach_low)
+        part = features[channel:channel + 1, r0:min(H, row + reach_high + 1),
+                        c0:min(W, col + reach_high + 1)]
+        at = (0, row - r0, col - c0)
+    x = torch.from_numpy(np.ascontiguousarray(part)).double()
+    row_of_J = lrn_backward(x, output_gradient(x, "one value", *at), **lrn_args).float().numpy()
+    centre = float(row_of_J[at])
     if w.mode == "across":
         channels = range(max(0, channel - reach_low), min(C, channel + reach_high + 1))
-        return Jacobian(values=row_of_J[list(channels), row, col],
-                        labels=[f"ch {c}" for c in channels], origin=(row, col),
-                        centre=float(row_of_J[channel, row, col]))
-    r0, c0 = max(0, row - reach_low), max(0, col - reach_low)
-    block = row_of_J[channel, r0:row + reach_high + 1, c0:col + reach_high + 1]
-    return Jacobian(values=block, labels=[], origin=(r0, c0),
-                    centre=float(row_of_J[channel, row, col]))
+        return Jacobian(values=row_of_J[list(channels), 0, 0],
+                        labels=[f"ch {c}" for c in channels], origin=(row, col), centre=centre)
+    return Jacobian(values=row_of_J[0], labels=[], origin=(r0, c0), centre=centre)
 
 
 def batchnorm_gradient(batch: np.ndarray, loss: str, channel: int, row: int, col: int,

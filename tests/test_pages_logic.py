@@ -42,12 +42,14 @@ def test_k_zero_cells_are_left_out_of_the_autograd_check():
     assert checked.undefined == 4 and np.isfinite(checked.grad).all()
 
 
+@pytest.mark.parametrize("c, r, s", [(2, 4, 4), (0, 0, 8), (5, 8, 1)])  # inside, at corners
 @pytest.mark.parametrize("mode, convention, size", [("across", "pytorch", 5), ("across", "onnx", 4),
                                                     ("within", "caffe", 3), ("within", "alexnet", 2)])
-def test_jacobian_row_is_autograds_and_shows_lateral_inhibition(mode, convention, size):
+def test_jacobian_row_is_autograds_and_shows_lateral_inhibition(mode, convention, size, c, r, s):
+    """Against autograd's full Jacobian of the whole maps (the page's row is computed on the
+    part of the maps that can reach the output)."""
     feats = relu_features((6, 9, 9), seed=1) + 0.1  # positive everywhere: every sign is defined
     args = dict(size=size, alpha=2.0, beta=0.75, k=1.0, mode=mode, convention=convention)
-    c, r, s = 2, 4, 4
     jac = gradients.jacobian(feats, args, c, r, s)
     x = torch.from_numpy(feats).double()
     full = torch.autograd.functional.jacobian(
