@@ -64,8 +64,14 @@ def agreement(features: np.ndarray, params: dict, source: str, mode: str,
         missing[TORCH_OWN] = str(err)
     names = list(outputs)
     scale = float(outputs[source].abs().max()) if source in outputs else 1.0
-    matrix = np.array([[float((outputs[a] - outputs[b]).abs().max()) / (scale or 1.0)
-                        for b in names] for a in names])
+    # Each pair once (the matrix is symmetric, its diagonal 0), through one reused buffer:
+    # a fresh tensor per difference cost more in page faults than the arithmetic.
+    matrix = np.zeros((len(names), len(names)))
+    difference = torch.empty_like(x)
+    for i, a in enumerate(names):
+        for j in range(i + 1, len(names)):
+            torch.sub(outputs[a], outputs[names[j]], out=difference)
+            matrix[i, j] = matrix[j, i] = float(difference.abs_().max()) / (scale or 1.0)
     return Agreement(names, matrix, missing)
 
 

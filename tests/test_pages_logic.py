@@ -216,6 +216,11 @@ def test_same_numbers_in_other_libraries_disagree():
                                   "across", translated=False)
     i, j = result.names.index("pytorch"), result.names.index("onnx")
     assert result.matrix[i, j] > 0.01  # mirror-image windows for an even size
+    x, p = torch.from_numpy(feats), dict(size=4, alpha=3.0, beta=0.75, k=1.0)
+    mine, theirs = lrn(x, **p, convention="pytorch"), lrn(x, **p, convention="onnx")
+    assert result.matrix[i, j] == float((mine - theirs).abs().max()) / float(mine.abs().max())
+    np.testing.assert_array_equal(result.matrix, result.matrix.T)  # each pair computed once
+    assert not result.matrix.diagonal().any()
     assert result.matrix[i, result.names.index(translator.TORCH_OWN)] < 1e-6
     assert "caffe" in result.missing and "odd" in result.missing["caffe"]
 
