@@ -12,7 +12,6 @@ from lrn_core import resolve
 from lrn_core.conventions import describe_window
 
 K = "c_"  # this page's widget keys: c_<field of controls.Conventions>
-started = time.perf_counter()
 page = ui.PageState(controls.Conventions, K)
 FEATURES = (16, 128)  # the proof's Gabor channels and working size
 
@@ -25,54 +24,69 @@ ui.explain(
     "extra channel below the centre (PyTorch), above it (ONNX, cuDNN), nowhere (oneDNN) or "
     "both sides (the AlexNet paper). Enter a setting in one library's terms."
 )
-ui.mode_and_convention(page, (FEATURES[0], FEATURES[1], FEATURES[1]))
-ui.lrn_sliders(page, FEATURES[0])
-state = page.get()
-params = dict(size=state.n, alpha=state.alpha, beta=state.beta, k=state.k)
-try:
-    w = resolve(**params, mode=state.mode, convention=state.convention)
-except ValueError as err:
-    st.warning(f"These settings cannot be computed: {err}. Move k or α away from 0.")
+
+
+@st.fragment
+def setting_and_proof() -> None:
+    """The setting, its translations and the proof: all that LRN's controls move, rerun alone
+    when one of them changes (the examples below do not depend on them)."""
+    started = time.perf_counter()
+    ui.mode_and_convention(page, (FEATURES[0], FEATURES[1], FEATURES[1]))
+    ui.lrn_sliders(page, FEATURES[0])
+    state = page.get()
+    params = dict(size=state.n, alpha=state.alpha, beta=state.beta, k=state.k)
+    try:
+        w = resolve(**params, mode=state.mode, convention=state.convention)
+    except ValueError as err:
+        st.warning(f"These settings cannot be computed: {err}. Move k or α away from 0.")
+        page.save()
+        return
+    st.markdown(f"In canonical form: **a = {w.a:.6g}**, k = {w.k:g}, β = {w.beta:g}, summing "
+                f"**{describe_window(w.before, w.after, state.mode)}**.")
+
+    # --- the translator -----------------------------------------------------------------------
+    st.subheader("The same setting in every library")
+    st.table(translator.translations(params, state.convention, state.mode), hide_index=True)
+
+    # --- proof on real data -------------------------------------------------------------------
+    st.subheader("Proof on real data")
+    sample = st.selectbox("Input: Gabor features of", list(SAMPLES), key=K + "sample",
+                          format_func=lambda s: f"{s}: {SAMPLES[s]}")
+    feats = ui.features(f"{sample}:{FEATURES[1]}", ui.sample_image(sample, FEATURES[1]), "gabor",
+                        FEATURES[0])
+    translated = ui.on_torch_thread(translator.agreement, feats, params, state.convention,
+                                    state.mode, True)
+    naive = ui.on_torch_thread(translator.agreement, feats, params, state.convention, state.mode,
+                               False)
+    left, right = st.columns(2)
+    for column, result, title in ((left, translated, "with the translated parameters"),
+                                  (right, naive, "with the same four numbers (a naive port)")):
+        ui.chart(figures.difference_matrix(result.names, result.matrix,
+                                           f"Largest difference, {title}"), column)
+        if result is translated and result.missing:
+            column.caption(f"No exact equivalent in {', '.join(result.missing)} (the table above "
+                           "says why).")
+        elif result.missing:
+            column.caption(" ".join(f"**{name}** refuses: {why}."
+                                    for name, why in result.missing.items()))
+    st.caption(f"{translator.TORCH_OWN}: torch's F.local_response_norm across channels; within a "
+               "channel, the note's avg_pool2d formula. Every other row runs lrn_core, so this one "
+               "is the outside witness.")
+    worst = float(np.max(translated.matrix)) if translated.names else 0.0
+    st.markdown(f"Translated, every library that can express the setting agrees to within "
+                f"**{worst:.1e}** of the largest output (float32 rounding); given the same "
+                "numbers, they do not. Differences are relative to the largest output of "
+                f"{state.convention}.")
+    if state.mode == "across" and w.before != w.after:
+        st.info(f"An asymmetric window ({describe_window(w.before, w.after)}): only conventions "
+                "that place an even size's extra channel on the same side can express it, and "
+                "the right-hand matrix shows how far apart the libraries are on the same even "
+                "size.")
+    ui.compute_caption(started, "c__runs")
     page.save()
-    st.stop()
-st.markdown(f"In canonical form: **a = {w.a:.6g}**, k = {w.k:g}, β = {w.beta:g}, summing "
-            f"**{describe_window(w.before, w.after, state.mode)}**.")
 
-# --- the translator ---------------------------------------------------------------------------------
-st.subheader("The same setting in every library")
-st.table(translator.translations(params, state.convention, state.mode), hide_index=True)
 
-# --- proof on real data -------------------------------------------------------------------------------
-st.subheader("Proof on real data")
-sample = st.selectbox("Input: Gabor features of", list(SAMPLES), key=K + "sample",
-                      format_func=lambda s: f"{s}: {SAMPLES[s]}")
-feats = ui.features(f"{sample}:{FEATURES[1]}", ui.sample_image(sample, FEATURES[1]), "gabor",
-                    FEATURES[0])
-translated = ui.on_torch_thread(translator.agreement, feats, params, state.convention,
-                                state.mode, True)
-naive = ui.on_torch_thread(translator.agreement, feats, params, state.convention, state.mode, False)
-left, right = st.columns(2)
-for column, result, title in ((left, translated, "with the translated parameters"),
-                              (right, naive, "with the same four numbers (a naive port)")):
-    ui.chart(figures.difference_matrix(result.names, result.matrix,
-                                       f"Largest difference, {title}"), column)
-    if result is translated and result.missing:
-        column.caption(f"No exact equivalent in {', '.join(result.missing)} (the table above "
-                       "says why).")
-    elif result.missing:
-        column.caption(" ".join(f"**{name}** refuses: {why}." for name, why in result.missing.items()))
-st.caption(f"{translator.TORCH_OWN}: torch's F.local_response_norm across channels; within a "
-           "channel, the note's avg_pool2d formula. Every other row runs lrn_core, so this one "
-           "is the outside witness.")
-worst = float(np.max(translated.matrix)) if translated.names else 0.0
-st.markdown(f"Translated, every library that can express the setting agrees to within "
-            f"**{worst:.1e}** of the largest output (float32 rounding); given the same "
-            "numbers, they do not. Differences are relative to the largest output of "
-            f"{state.convention}.")
-if state.mode == "across" and w.before != w.after:
-    st.info(f"An asymmetric window ({describe_window(w.before, w.after)}): only conventions "
-            "that place an even size's extra channel on the same side can express it, and the "
-            "right-hand matrix shows how far apart the libraries are on the same even size.")
+setting_and_proof()
 
 # --- the design note's worked examples ----------------------------------------------------------------
 st.subheader("Worked examples from tutorials, computed now")
@@ -134,5 +148,4 @@ if defect is not None:
     st.caption("All-ones input, 6 channels, size 3, alpha 3, beta 1, k 1: the window sum is 3 "
                "inside and 2 at the ends, so the output should read 1/4 inside and 1/3 at the ends.")
     st.dataframe({"channel": list(range(6)), **defect}, hide_index=True)
-ui.compute_caption(started, "c__runs")
 page.save()
