@@ -11,7 +11,6 @@ from lrn_app.samples import SAMPLES
 from lrn_core import resolve
 
 K = "g_"  # this page's widget keys: g_<field of controls.Gradients>
-started = time.perf_counter()
 page = ui.PageState(controls.Gradients, K)
 
 page.start()  # a hand-edited address: its repairs are shown
@@ -26,107 +25,120 @@ ui.explain(
 with ui.setup_box("Image, feature maps, mode and convention", K + "setup"):
     feats = ui.image_and_features(K, square=True, side_range=controls.BATCH_SIDE_RANGE)
     ui.mode_and_convention(page, feats.shape)
-C, H, W = feats.shape
-ui.lrn_sliders(page, C)
-state = page.get()
-try:  # the sliders can reach settings no library computes (k = 0 with alpha = 0)
-    resolve(**explore.settings(state))
-except ValueError as err:
-    st.warning(f"These settings cannot be computed: {err}. Move k or α away from 0.")
-    page.save()
-    st.stop()
-lrn_args = explore.settings(state)
 
-# --- what is differentiated -------------------------------------------------------------------
-left, mid, r_col, c_col = st.columns([3, 2, 1, 1])
-loss = left.radio("What is differentiated", list(gradients.LOSSES), key=K + "loss",
-                  horizontal=True, format_func=lambda name: {"sum": "sum of outputs",
-                  "squared norm": "squared norm of outputs", "one value": "one output value"}[name])
-channel = mid.slider("Channel c", 0, C - 1, key=K + "channel") if C > 1 else 0
-hint = "-1: where channel c is strongest"
-row, col = gradients.pick_pixel(feats, channel, r_col.number_input("Row r", -1, H - 1, key=K + "row",
-                                                                   help=hint),
-                                c_col.number_input("Column s", -1, W - 1, key=K + "col", help=hint))
-st.latex(gradients.LOSSES[loss] + (rf"\qquad (c, r, s) = ({channel}, {row}, {col})"
-                                   if loss == "one value" else ""))
 
-check = ui.on_torch_thread(gradients.lrn_gradient, feats, lrn_args, loss, channel, row, col)
-grad, bad = figures.finite(check.grad)
-if bad:
-    st.warning(f"{bad} gradient values are not finite (NaN or inf) and are drawn as 0.")
-left, right = st.columns([3, 1])
-ui.chart(figures.channel_grid(grad, True, f"dL/dx of all {C} channels (mid-grey = 0, "
-                              "light = positive; each channel on its own scale)",
-                              symmetric=True), left)
-right.metric("Largest |closed form − autograd|", f"{check.max_diff:.1e}")
-right.caption(f"against a largest |dL/dx| of {check.scale:.3g}, both in float64: the closed "
-              "form is the derivative, not an approximation of it.")
-if check.undefined:
-    right.info(f"{check.undefined} cells are left out of the comparison: k = 0 with an "
-               "all-zero window, where autograd gives NaN (0/0) and the closed form defines 0.")
+@st.fragment
+def gradients_panel(feats: np.ndarray) -> None:
+    """Everything LRN's sliders move: reruns alone when one of its controls changes."""
+    started = time.perf_counter()
+    C, H, W = feats.shape
+    ui.lrn_sliders(page, C)
+    state = page.get()
+    try:  # the sliders can reach settings no library computes (k = 0 with alpha = 0)
+        resolve(**explore.settings(state))
+    except ValueError as err:
+        st.warning(f"These settings cannot be computed: {err}. Move k or α away from 0.")
+        page.save()
+        return
+    lrn_args = explore.settings(state)
 
-# --- one output's Jacobian ----------------------------------------------------------------------
-st.subheader("Lateral inhibition: how one output depends on its neighbours")
-jac = ui.on_torch_thread(gradients.jacobian, feats, lrn_args, channel, row, col)
-if state.mode == "across":
-    figure = figures.jacobian_bars(jac.labels, jac.values, f"∂y(ch {channel}) / ∂x at pixel "
-                                   f"({row}, {col}), for each input channel")
-else:
-    figure = figures.jacobian_heatmap(jac.values, *jac.origin, (row, col),
-                                      f"∂y({row}, {col}) / ∂x in channel {channel}; centre "
-                                      f"{jac.centre:.3g}, off this scale")
-ui.chart(figure)
-st.markdown("**Positive at the centre, negative around it**: raising a unit's own input raises "
-            "its output, raising a neighbour's lowers it. That is lateral inhibition.")
-if jac.centre < 0:
-    st.info("Here even the centre is negative: this input is so strong that raising it grows "
-            "the denominator faster than the numerator (2aβx² > k + a·S), so the unit saturates.")
+    # --- what is differentiated ---------------------------------------------------------------
+    left, mid, r_col, c_col = st.columns([3, 2, 1, 1])
+    loss = left.radio("What is differentiated", list(gradients.LOSSES), key=K + "loss",
+                      horizontal=True, format_func={"sum": "sum of outputs",
+                                                    "squared norm": "squared norm of outputs",
+                                                    "one value": "one output value"}.get)
+    channel = mid.slider("Channel c", 0, C - 1, key=K + "channel") if C > 1 else 0
+    hint = "-1: where channel c is strongest"
+    row, col = gradients.pick_pixel(
+        feats, channel, r_col.number_input("Row r", -1, H - 1, key=K + "row", help=hint),
+        c_col.number_input("Column s", -1, W - 1, key=K + "col", help=hint))
+    st.latex(gradients.LOSSES[loss] + (rf"\qquad (c, r, s) = ({channel}, {row}, {col})"
+                                       if loss == "one value" else ""))
 
-# --- BatchNorm couples the images of a batch ------------------------------------------------------
-st.subheader("BatchNorm: one image's gradient depends on the rest of its batch")
-mates = st.multiselect("Batch-mates of this image", list(SAMPLES), key=K + "mates",
-                       max_selections=controls.Gradients.MATES_MAX)
-if not mates:
-    st.info("Pick at least one batch-mate to see BatchNorm couple the images.")
-else:
-    others = [s for s in SAMPLES if s not in mates and s != state.sample][:len(mates)]
-    stacks = {tuple(m): np.concatenate([feats[None], ui.batch_features(m, H, state.source,
-                                                                       state.channels)])
-              for m in (mates, others)}
-    # BatchNorm's part does not depend on LRN's sliders: cached, so they move LRN's alone.
-    bn = {m: ui.batchnorm_gradient(hash(b.tobytes()), b, loss, channel, row, col,
-                                   check=m == tuple(mates))
-          for m, b in stacks.items()}
-    lrn_grads = {m: ui.on_torch_thread(gradients.lrn_batch_gradient, b, lrn_args, loss, channel,
-                                       row, col) for m, b in stacks.items()}
-    mine_bn, swapped_bn = bn[tuple(mates)], bn[tuple(others)]
-    mine_lrn, swapped_lrn = lrn_grads[tuple(mates)], lrn_grads[tuple(others)]
-    labels = ["this image"] + list(mates)
-    bn_grad, bad = figures.finite(mine_bn.grad[:, channel])
+    check = ui.on_torch_thread(gradients.lrn_gradient, feats, lrn_args, loss, channel, row, col)
+    grad, bad = figures.finite(check.grad)
     if bad:
-        st.warning(f"{bad} BatchNorm gradient values are not finite and are drawn as 0.")
-    st.markdown(f"The loss is taken on **this image's** output only; the tiles show dL/dx of "
-                f"channel {channel} for every image of the batch (one shared scale per method).")
-    left, right = st.columns(2)
-    ui.chart(figures.channel_grid(bn_grad, False, "BatchNorm (training mode)", labels,
-                                  wrap=4, symmetric=True), left)
-    ui.chart(figures.channel_grid(mine_lrn[:, channel], False, "LRN", labels, wrap=4,
-                                  symmetric=True), right)
-    m1, m2, m3 = st.columns(3)
-    m1.metric("Largest |dL/dx| on the batch-mates: BatchNorm",
-              f"{np.abs(mine_bn.grad[1:]).max():.3g}")
-    m2.metric("… and LRN", f"{np.abs(mine_lrn[1:]).max():.3g}")
-    m3.metric("BatchNorm: change after a swap",
-              f"{100 * explore.relative_change(mine_bn.grad[0], swapped_bn.grad[0]):.1f}%",
-              help="largest |difference| relative to this image's largest |dL/dx|")
-    m3.caption(f"this image's gradient when its batch-mates are swapped for "
-               f"{', '.join(others)}; LRN's changes by "
-               f"{100 * explore.relative_change(mine_lrn[0], swapped_lrn[0]):.1f}%.")
-    st.caption(f"BatchNorm's closed-form gradient against autograd through F.batch_norm: "
-               f"largest difference {mine_bn.max_diff:.1e} (largest |dL/dx| "
-               f"{mine_bn.scale:.3g}, float64).")
-    st.markdown("BatchNorm normalises with the batch's mean and variance, so every image's "
-                "input moves this image's output and receives gradient from its loss; LRN "
-                "looks at one image and sends the batch-mates nothing.")
-ui.compute_caption(started, "g__runs")
-page.save()
+        st.warning(f"{bad} gradient values are not finite (NaN or inf) and are drawn as 0.")
+    left, right = st.columns([3, 1])
+    ui.chart(figures.channel_grid(grad, True, f"dL/dx of all {C} channels (mid-grey = 0, "
+                                  "light = positive; each channel on its own scale)",
+                                  symmetric=True), left)
+    right.metric("Largest |closed form − autograd|", f"{check.max_diff:.1e}")
+    right.caption(f"against a largest |dL/dx| of {check.scale:.3g}, both in float64: the closed "
+                  "form is the derivative, not an approximation of it.")
+    if check.undefined:
+        right.info(f"{check.undefined} cells are left out of the comparison: k = 0 with an "
+                   "all-zero window, where autograd gives NaN (0/0) and the closed form "
+                   "defines 0.")
+
+    # --- one output's Jacobian -----------------------------------------------------------------
+    st.subheader("Lateral inhibition: how one output depends on its neighbours")
+    jac = ui.on_torch_thread(gradients.jacobian, feats, lrn_args, channel, row, col)
+    if state.mode == "across":
+        figure = figures.jacobian_bars(jac.labels, jac.values, f"∂y(ch {channel}) / ∂x at pixel "
+                                       f"({row}, {col}), for each input channel")
+    else:
+        figure = figures.jacobian_heatmap(jac.values, *jac.origin, (row, col),
+                                          f"∂y({row}, {col}) / ∂x in channel {channel}; centre "
+                                          f"{jac.centre:.3g}, off this scale")
+    ui.chart(figure)
+    st.markdown("**Positive at the centre, negative around it**: raising a unit's own input raises "
+                "its output, raising a neighbour's lowers it. That is lateral inhibition.")
+    if jac.centre < 0:
+        st.info("Here even the centre is negative: this input is so strong that raising it "
+                "grows the denominator faster than the numerator (2aβx² > k + a·S), so the unit "
+                "saturates.")
+
+    # --- BatchNorm couples the images of a batch -----------------------------------------------
+    st.subheader("BatchNorm: one image's gradient depends on the rest of its batch")
+    mates = st.multiselect("Batch-mates of this image", list(SAMPLES), key=K + "mates",
+                           max_selections=controls.Gradients.MATES_MAX)
+    if not mates:
+        st.info("Pick at least one batch-mate to see BatchNorm couple the images.")
+    else:
+        others = [s for s in SAMPLES if s not in mates and s != state.sample][:len(mates)]
+        stacks = {tuple(m): np.concatenate([feats[None], ui.batch_features(m, H, state.source,
+                                                                           state.channels)])
+                  for m in (mates, others)}
+        # BatchNorm's part does not depend on LRN's sliders: cached, so they move LRN's alone.
+        bn = {m: ui.batchnorm_gradient(hash(b.tobytes()), b, loss, channel, row, col,
+                                       check=m == tuple(mates))
+              for m, b in stacks.items()}
+        lrn_grads = {m: ui.on_torch_thread(gradients.lrn_batch_gradient, b, lrn_args, loss,
+                                           channel, row, col) for m, b in stacks.items()}
+        mine_bn, swapped_bn = bn[tuple(mates)], bn[tuple(others)]
+        mine_lrn, swapped_lrn = lrn_grads[tuple(mates)], lrn_grads[tuple(others)]
+        labels = ["this image"] + list(mates)
+        bn_grad, bad = figures.finite(mine_bn.grad[:, channel])
+        if bad:
+            st.warning(f"{bad} BatchNorm gradient values are not finite and are drawn as 0.")
+        st.markdown(f"The loss is taken on **this image's** output only; the tiles show dL/dx "
+                    f"of channel {channel} for every image of the batch (one shared scale per "
+                    "method).")
+        left, right = st.columns(2)
+        ui.chart(figures.channel_grid(bn_grad, False, "BatchNorm (training mode)", labels,
+                                      wrap=4, symmetric=True), left)
+        ui.chart(figures.channel_grid(mine_lrn[:, channel], False, "LRN", labels, wrap=4,
+                                      symmetric=True), right)
+        m1, m2, m3 = st.columns(3)
+        m1.metric("Largest |dL/dx| on the batch-mates: BatchNorm",
+                  f"{np.abs(mine_bn.grad[1:]).max():.3g}")
+        m2.metric("… and LRN", f"{np.abs(mine_lrn[1:]).max():.3g}")
+        m3.metric("BatchNorm: change after a swap",
+                  f"{100 * explore.relative_change(mine_bn.grad[0], swapped_bn.grad[0]):.1f}%",
+                  help="largest |difference| relative to this image's largest |dL/dx|")
+        m3.caption(f"this image's gradient when its batch-mates are swapped for "
+                   f"{', '.join(others)}; LRN's changes by "
+                   f"{100 * explore.relative_change(mine_lrn[0], swapped_lrn[0]):.1f}%.")
+        st.caption(f"BatchNorm's closed-form gradient against autograd through F.batch_norm: "
+                   f"largest difference {mine_bn.max_diff:.1e} (largest |dL/dx| "
+                   f"{mine_bn.scale:.3g}, float64).")
+        st.markdown("BatchNorm normalises with the batch's mean and variance, so every image's "
+                    "input moves this image's output and receives gradient from its loss; LRN "
+                    "looks at one image and sends the batch-mates nothing.")
+    ui.compute_caption(started, "g__runs")
+    page.save()
+
+
+gradients_panel(feats)
