@@ -13,7 +13,6 @@ from lrn_app.samples import SAMPLES
 from lrn_core import resolve
 
 K = "b_"  # this page's widget keys: b_<field of controls.Compare>
-started = time.perf_counter()
 page = ui.PageState(controls.Compare, K)
 
 page.start()  # a hand-edited address: its repairs are shown
@@ -68,110 +67,122 @@ with ui.setup_box("The batch", K + "setup"), st.container(border=True):
     ui.chart(figures.image_gallery(thumbnails, wrap=8, size=96))
 
 feats = ui.batch_features(labels, side, source, channels, uploads)
-N, C, H, W = feats.shape
-
-# --- the two normalisations' settings -------------------------------------------------------------
-with ui.setup_box("LRN's and BatchNorm's settings", K + "settings"):
-    lrn_col, bn_col = st.columns(2, border=True)
-with lrn_col:
-    st.markdown("**LRN**")
-    ui.mode_and_convention(page, (C, H, W))
-    ui.lrn_sliders(page, C)
-with bn_col:
-    st.markdown("**BatchNorm**")
-    b1, b2 = st.columns(2)
-    b1.radio("Mode", ["train", "eval"], key=K + "bn_mode", horizontal=True,
-             help="train: this batch's statistics; eval: the running statistics")
-    b2.slider("Warm-up batches", 0, 100, key=K + "warmup",
-              help="training steps, each on a random half of this batch, that move the running "
-                   "statistics from (mean 0, variance 1) towards the data's")
-    b3, b4, b5, b6 = st.columns(4)
-    b3.slider("γ (BatchNorm's scale)", -3.0, 3.0, step=0.05, key=K + "gamma")
-    b4.slider("BatchNorm's shift", -3.0, 3.0, step=0.05, key=K + "shift",
-              help="called β in the BatchNorm paper: an added constant, learned per channel. "
-                   "LRN's β is something else, the exponent of its denominator.")
-    b5.select_slider("eps", options=[10.0 ** e for e in range(-8, 1)], key=K + "eps",
-                     format_func=lambda v: f"{v:.0e}")
-    b6.slider("momentum", 0.0, 1.0, step=0.01, key=K + "momentum")
-    ui.explain("LRN's β is the exponent of its denominator; BatchNorm's shift, β in its "
-               "paper, is a learned constant added per channel. Same letter, different things.")
-
-state = page.get()
-try:  # the sliders can reach settings no library computes (k = 0 with alpha = 0)
-    resolve(**explore.settings(state))
-except ValueError as err:
-    st.warning(f"These LRN settings cannot be computed: {err}. Move k or α away from 0.")
-    page.save()
-    st.stop()
-lrn_args = explore.settings(state)
-bn = compare.BatchNormSettings(training=state.bn_mode == "train", gamma=state.gamma,
-                               shift=state.shift, eps=state.eps, momentum=state.momentum,
-                               warmup=state.warmup)
 swap_feats = ui.batch_features(list(swap) or ["noise"], side, source, channels)
-bn_side = ui.batchnorm_side(hash(feats.tobytes()), feats, chosen, hash(swap_feats.tobytes()),
-                            swap_feats, bn)
-result = ui.on_torch_thread(compare.compare, feats, chosen, swap_feats, lrn_args, bn, bn_side)
-maps = {}
-for name, array in result.maps.items():
-    maps[name], bad = figures.finite(array)
-    if bad:
-        st.warning(f"{bad} values after {name} are not finite (NaN or inf) and are drawn as 0.")
+# BatchNorm's half is cached by the batches' bytes: hashed once per batch, not per slider move.
+batch_keys = hash(feats.tobytes()), hash(swap_feats.tobytes())
 
-# --- one image, side by side ----------------------------------------------------------------------
-heading, channel_slot = st.columns([2, 3], vertical_alignment="bottom")
-heading.subheader(f"{labels[chosen]}: before and after each")
-channel = channel_slot.slider("Channel", 0, C - 1, key=K + "channel") if C > 1 else 0
-titles = {"input": "input x", "LRN": "after LRN", "BatchNorm": f"after BatchNorm ({state.bn_mode})"}
-ui.chart(figures.panels_row({name: m[channel] for name, m in maps.items()}, titles=titles))
-if st.toggle("Show all channels", key="b_all_channels"):
-    left, right = st.columns(2)
-    ui.chart(figures.channel_grid(maps["LRN"], False, "after LRN (one shared scale)"), left)
-    ui.chart(figures.channel_grid(maps["BatchNorm"], False,
-                                  "after BatchNorm (one shared scale)"), right)
-edges, counts = compare.histograms(maps)
-moments = compare.channel_moments(maps)
-h1, h2, h3 = st.columns(3)
-ui.chart(figures.histogram_lines(edges, counts, "Activations of this image"), h1)
-ui.chart(figures.channel_lines({n: m["mean"] for n, m in moments.items()},
-                               "Mean of each channel", "mean"), h2)
-ui.chart(figures.channel_lines({n: m["std"] for n, m in moments.items()},
-                               "Standard deviation of each channel", "std"), h3)
-st.markdown("**BatchNorm maps each channel through one straight line** (the same picture, "
-            "only its offset and scale change), centred on the shift over the whole batch, so "
-            "one image's channel means need not be the shift. **LRN changes the picture**: it "
-            "keeps activations positive and shrinks the strong ones where their neighbours are "
-            "strong too.")
 
-# --- batch dependence -------------------------------------------------------------------------------
-st.subheader("Does the rest of the batch matter?")
-m1, m2, m3 = st.columns(3)
-m1.metric(f"Swap the batch-mates: BatchNorm ({state.bn_mode}) output changes by",
-          f"{100 * result.swap_change['BatchNorm']:.3g}%")
-m2.metric("… LRN output changes by", f"{100 * result.swap_change['LRN']:.3g}%")
-m3.metric("BatchNorm train against eval differ by", f"{100 * result.train_eval_change:.3g}%",
-          help=f"after {state.warmup} warm-up batches; LRN has no modes")
-st.caption(f"Changes: largest |difference| relative to the largest |output| of this image. "
-           f"Batch-mates swapped for: {', '.join(swap) or 'noise'}.")
-swapped, _ = figures.finite(result.swapped_batchnorm)
-ui.chart(figures.panels_row(
-    {"mine": maps["BatchNorm"][channel], "swapped": swapped[channel],
-     "difference": np.abs(swapped[channel] - maps["BatchNorm"][channel])},
-    titles={"mine": "BatchNorm, this batch", "swapped": "BatchNorm, batch-mates swapped",
-            "difference": "|difference|"}))
-st.markdown("In training mode BatchNorm normalises with the batch's statistics, so the same "
-            "image comes out differently in different company; in evaluation mode it uses "
-            "the running statistics and the company stops mattering, but the output differs "
-            "from training mode until the running statistics have caught up (more warm-up). "
-            "LRN looks at one image only: identical in any batch, in any mode.")
+@st.fragment
+def normalisations(feats: np.ndarray, swap_feats: np.ndarray, batch_keys: tuple[int, int],
+                   labels: list[str], chosen: int, swap: list[str]) -> None:
+    """LRN's and BatchNorm's settings and all they move: reruns alone when one of them changes
+    (the batch above is not rebuilt)."""
+    started = time.perf_counter()
+    N, C, H, W = feats.shape
+    # --- the two normalisations' settings -----------------------------------------------------
+    with ui.setup_box("LRN's and BatchNorm's settings", K + "settings"):
+        lrn_col, bn_col = st.columns(2, border=True)
+    with lrn_col:
+        st.markdown("**LRN**")
+        ui.mode_and_convention(page, (C, H, W))
+        ui.lrn_sliders(page, C)
+    with bn_col:
+        st.markdown("**BatchNorm**")
+        b1, b2 = st.columns(2)
+        b1.radio("Mode", ["train", "eval"], key=K + "bn_mode", horizontal=True,
+                 help="train: this batch's statistics; eval: the running statistics")
+        b2.slider("Warm-up batches", 0, 100, key=K + "warmup",
+                  help="training steps, each on a random half of this batch, that move the running "
+                       "statistics from (mean 0, variance 1) towards the data's")
+        b3, b4, b5, b6 = st.columns(4)
+        b3.slider("γ (BatchNorm's scale)", -3.0, 3.0, step=0.05, key=K + "gamma")
+        b4.slider("BatchNorm's shift", -3.0, 3.0, step=0.05, key=K + "shift",
+                  help="called β in the BatchNorm paper: an added constant, learned per channel. "
+                       "LRN's β is something else, the exponent of its denominator.")
+        b5.select_slider("eps", options=[10.0 ** e for e in range(-8, 1)], key=K + "eps",
+                         format_func=lambda v: f"{v:.0e}")
+        b6.slider("momentum", 0.0, 1.0, step=0.01, key=K + "momentum")
+        ui.explain("LRN's β is the exponent of its denominator; BatchNorm's shift, β in its "
+                   "paper, is a learned constant added per channel. Same letter, different things.")
 
-# --- properties -----------------------------------------------------------------------------------
-st.subheader("Properties, measured on this batch")
-rows = ui.on_torch_thread(compare.properties, feats, chosen, swap_feats, lrn_args, bn,
-                          result.stats)
-st.dataframe(rows, hide_index=True)
-ui.explain("The last two columns are measured with the current settings, not looked up: "
-           "each layer runs on this batch and on the swapped one, in training and evaluation "
-           "mode (torch's own LayerNorm, InstanceNorm and GroupNorm with their default "
-           "settings; parameters counted at this page's image size).")
-ui.compute_caption(started, "b__runs")
-page.save()
+    state = page.get()
+    try:  # the sliders can reach settings no library computes (k = 0 with alpha = 0)
+        resolve(**explore.settings(state))
+    except ValueError as err:
+        st.warning(f"These LRN settings cannot be computed: {err}. Move k or α away from 0.")
+        page.save()
+        return
+    lrn_args = explore.settings(state)
+    bn = compare.BatchNormSettings(training=state.bn_mode == "train", gamma=state.gamma,
+                                   shift=state.shift, eps=state.eps, momentum=state.momentum,
+                                   warmup=state.warmup)
+    bn_side = ui.batchnorm_side(batch_keys[0], feats, chosen, batch_keys[1], swap_feats, bn)
+    result = ui.on_torch_thread(compare.compare, feats, chosen, swap_feats, lrn_args, bn, bn_side)
+    maps = {}
+    for name, array in result.maps.items():
+        maps[name], bad = figures.finite(array)
+        if bad:
+            st.warning(f"{bad} values after {name} are not finite (NaN or inf) and are drawn as 0.")
+
+    # --- one image, side by side --------------------------------------------------------------
+    heading, channel_slot = st.columns([2, 3], vertical_alignment="bottom")
+    heading.subheader(f"{labels[chosen]}: before and after each")
+    channel = channel_slot.slider("Channel", 0, C - 1, key=K + "channel") if C > 1 else 0
+    titles = {"input": "input x", "LRN": "after LRN",
+              "BatchNorm": f"after BatchNorm ({state.bn_mode})"}
+    ui.chart(figures.panels_row({name: m[channel] for name, m in maps.items()}, titles=titles))
+    if st.toggle("Show all channels", key="b_all_channels"):
+        left, right = st.columns(2)
+        ui.chart(figures.channel_grid(maps["LRN"], False, "after LRN (one shared scale)"), left)
+        ui.chart(figures.channel_grid(maps["BatchNorm"], False,
+                                      "after BatchNorm (one shared scale)"), right)
+    edges, counts = compare.histograms(maps)
+    moments = compare.channel_moments(maps)
+    h1, h2, h3 = st.columns(3)
+    ui.chart(figures.histogram_lines(edges, counts, "Activations of this image"), h1)
+    ui.chart(figures.channel_lines({n: m["mean"] for n, m in moments.items()},
+                                   "Mean of each channel", "mean"), h2)
+    ui.chart(figures.channel_lines({n: m["std"] for n, m in moments.items()},
+                                   "Standard deviation of each channel", "std"), h3)
+    st.markdown("**BatchNorm maps each channel through one straight line** (the same picture, "
+                "only its offset and scale change), centred on the shift over the whole batch, so "
+                "one image's channel means need not be the shift. **LRN changes the picture**: it "
+                "keeps activations positive and shrinks the strong ones where their neighbours are "
+                "strong too.")
+
+    # --- batch dependence ---------------------------------------------------------------------
+    st.subheader("Does the rest of the batch matter?")
+    m1, m2, m3 = st.columns(3)
+    m1.metric(f"Swap the batch-mates: BatchNorm ({state.bn_mode}) output changes by",
+              f"{100 * result.swap_change['BatchNorm']:.3g}%")
+    m2.metric("… LRN output changes by", f"{100 * result.swap_change['LRN']:.3g}%")
+    m3.metric("BatchNorm train against eval differ by", f"{100 * result.train_eval_change:.3g}%",
+              help=f"after {state.warmup} warm-up batches; LRN has no modes")
+    st.caption(f"Changes: largest |difference| relative to the largest |output| of this image. "
+               f"Batch-mates swapped for: {', '.join(swap) or 'noise'}.")
+    swapped, _ = figures.finite(result.swapped_batchnorm)
+    ui.chart(figures.panels_row(
+        {"mine": maps["BatchNorm"][channel], "swapped": swapped[channel],
+         "difference": np.abs(swapped[channel] - maps["BatchNorm"][channel])},
+        titles={"mine": "BatchNorm, this batch", "swapped": "BatchNorm, batch-mates swapped",
+                "difference": "|difference|"}))
+    st.markdown("In training mode BatchNorm normalises with the batch's statistics, so the same "
+                "image comes out differently in different company; in evaluation mode it uses "
+                "the running statistics and the company stops mattering, but the output differs "
+                "from training mode until the running statistics have caught up (more warm-up). "
+                "LRN looks at one image only: identical in any batch, in any mode.")
+
+    # --- properties ---------------------------------------------------------------------------
+    st.subheader("Properties, measured on this batch")
+    rows = ui.on_torch_thread(compare.properties, feats, chosen, swap_feats, lrn_args, bn,
+                              result.stats)
+    st.dataframe(rows, hide_index=True)
+    ui.explain("The last two columns are measured with the current settings, not looked up: "
+               "each layer runs on this batch and on the swapped one, in training and evaluation "
+               "mode (torch's own LayerNorm, InstanceNorm and GroupNorm with their default "
+               "settings; parameters counted at this page's image size).")
+    ui.compute_caption(started, "b__runs")
+    page.save()
+
+
+normalisations(feats, swap_feats, batch_keys, labels, chosen, swap)
