@@ -199,7 +199,8 @@ def window_heatmap(squares: np.ndarray, row0: int, col0: int) -> go.Figure:
         type="heatmap", z=squares, x=list(range(col0, col0 + squares.shape[1])),
         y=list(range(row0, row0 + squares.shape[0])), colorscale=_colorscale("Viridis"),
         hovertemplate="row %{y}, column %{x}: x² = %{z:.4g}<extra></extra>")],
-        dict(height=300, margin=dict(l=5, r=5, t=30, b=5), title=dict(text="x² in the window around the pixel"),
+        dict(height=300, margin=dict(l=5, r=5, t=30, b=5),
+             title=dict(text="x² in the window around the pixel"),
              yaxis=dict(autorange="reversed", scaleanchor="x", title=dict(text="row")),
              xaxis=dict(title=dict(text="column"))))
 
@@ -238,7 +239,8 @@ def jacobian_heatmap(values: np.ndarray, row0: int, col0: int, centre: tuple[int
     bound = float(np.abs(others).max()) or float(np.abs(values).max()) or 1.0
     return _figure([dict(
         type="heatmap", z=values, x=list(range(col0, col0 + values.shape[1])),
-        y=list(range(row0, row0 + values.shape[0])), colorscale=_colorscale("RdBu"), reversescale=True,
+        y=list(range(row0, row0 + values.shape[0])), colorscale=_colorscale("RdBu"),
+        reversescale=True,
         zmin=-bound, zmax=bound, hovertemplate="row %{y}, column %{x}: %{z:.4g}<extra></extra>")],
         dict(height=340, margin=dict(l=5, r=5, t=40, b=5), title=dict(text=title),
              yaxis=dict(autorange="reversed", scaleanchor="x", title=dict(text="row")),
@@ -258,7 +260,8 @@ def histogram_lines(edges: np.ndarray, counts: dict[str, np.ndarray], title: str
                          hovertemplate="%{x:.3g}: %{y} values<extra>" + name + "</extra>")
                     for name, c in counts.items()],
                    dict(height=340, margin=dict(l=5, r=5, t=40, b=5), title=dict(text=title),
-                        yaxis=dict(type="log", title=dict(text="values")), xaxis=dict(title=dict(text="activation")),
+                        yaxis=dict(type="log", title=dict(text="values")),
+                        xaxis=dict(title=dict(text="activation")),
                         legend=_LEGEND_BELOW))
 
 
@@ -269,7 +272,8 @@ def channel_lines(values: dict[str, np.ndarray], title: str, y_title: str) -> go
                          hovertemplate="ch %{x}: %{y:.3g}<extra>" + name + "</extra>")
                     for name, v in values.items()],
                    dict(height=340, margin=dict(l=5, r=5, t=40, b=5), title=dict(text=title),
-                        xaxis=dict(title=dict(text="channel")), yaxis=dict(title=dict(text=y_title)),
+                        xaxis=dict(title=dict(text="channel")),
+                        yaxis=dict(title=dict(text=y_title)),
                         legend=_LEGEND_BELOW))
 
 
@@ -304,7 +308,8 @@ def number_grid(values: np.ndarray, row_labels, col_labels, title: str,
     if centre is not None:
         shapes.append(frame(*centre, "#d62728", 4))
     return _figure([dict(
-        type="heatmap", z=shade, text=text, texttemplate="%{text}", x=list(col_labels), y=list(row_labels),
+        type="heatmap", z=shade, text=text, texttemplate="%{text}", x=list(col_labels),
+        y=list(row_labels),
         zmin=0, zmax=1, colorscale=[(0, "#f4f4f4"), (1, "#ffbb78")], showscale=False, xgap=2,
         ygap=2, hovertemplate="%{y}, %{x}: %{text}<extra></extra>")],
         dict(height=100 + 42 * rows, margin=dict(l=5, r=5, t=75, b=5), title=dict(text=title),
@@ -341,13 +346,17 @@ def training_curves(series: dict[str, tuple[list[list[float]], list[list[float]]
                                    mode="lines", fillcolor=_rgba(colour, 0.18), line=dict(width=0),
                                    hoverinfo="skip", showlegend=False, legendgroup=name))
             traces.append(dict(
-                type="scatter", x=x, y=mean, mode="lines+markers" if solid else "lines", legendgroup=name,
+                type="scatter", x=x, y=mean, mode="lines+markers" if solid else "lines",
+                legendgroup=name,
                 name=name if solid else f"{name} (training)", showlegend=solid,
-                line=dict(color=colour, width=2.5) if solid else dict(color=colour, width=1.2, dash="dot"),
+                line=(dict(color=colour, width=2.5) if solid
+                      else dict(color=colour, width=1.2, dash="dot")),
                 hovertemplate=f"{name}, epoch %{{x}}: %{{y:.3g}} "
                               f"({'validation' if solid else 'training'})<extra></extra>"))
-    return _figure(traces, dict(height=360, margin=dict(l=5, r=5, t=40, b=5), title=dict(text=title),
-                                xaxis=dict(title=dict(text="epoch"), dtick=1), yaxis=dict(title=dict(text=y_title)),
+    return _figure(traces, dict(height=360, margin=dict(l=5, r=5, t=40, b=5),
+                                title=dict(text=title),
+                                xaxis=dict(title=dict(text="epoch"), dtick=1),
+                                yaxis=dict(title=dict(text=y_title)),
                                 legend=_LEGEND_BELOW | dict(y=-0.2)))
 
 
@@ -358,8 +367,8 @@ def _paired_png_source(left: np.ndarray, right: np.ndarray, gap: int) -> str:
     h, w = left.shape
     canvas = np.full((h, 2 * w + gap), 255, dtype=np.uint8)
     canvas[:, :w], canvas[:, w + gap:] = left, right + 127
-    palette = np.concatenate([_lookup_table("Viridis")[::2][:127], _lookup_table("Magma")[::2][:127],
-                              [[255, 255, 255], [255, 255, 255]]])
+    palette = np.concatenate([_lookup_table("Viridis")[::2][:127],
+                              _lookup_table("Magma")[::2][:127], [[255, 255, 255]] * 2])
     return _png_source(canvas, palette, compress_level=6)  # built once per view: size first
 
 

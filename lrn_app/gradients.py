@@ -93,7 +93,7 @@ def jacobian(features: np.ndarray, lrn_args: dict, channel: int, row: int, col: 
 
     ``margin`` extra positions beyond the window on each side show that it is zero there.
     y[c, r, s] reads only the inputs of its own window, so the backward runs on the part of
-    the maps that holds it (the image's own borders kept): exact, and some 20 times cheaper
+    the maps that holds it (the image's own borders kept): exact, and about ten times cheaper
     than on every pixel of every channel.
     """
     C, H, W = features.shape
