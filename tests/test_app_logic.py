@@ -107,7 +107,7 @@ def test_symmetric_grid_puts_zero_at_mid_grey():
     stack = np.zeros((2, 4, 4), dtype=np.float32)
     stack[0, 0, 0], stack[1, 0, 0] = 1.0, -3.0
     fig = figures.channel_grid(stack, True, "", symmetric=True)
-    png = base64.b64decode(fig.data[0].source.split(",")[1])
+    png = base64.b64decode(fig.layout.images[0].source.split(",")[1])
     tiles = np.asarray(Image.open(io.BytesIO(png)))
     assert tiles[1, 1] in (127, 128) and tiles[0, 0] == 255  # zero mid-grey, max white
     assert tiles[0, 8] == 0  # channel 1's -3 is black (tiles are 4 px plus a 4 px gap)
