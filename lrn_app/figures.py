@@ -142,9 +142,8 @@ def mosaic(tiles: np.ndarray, labels: list[str], title: str = "", wrap: int = 8,
     """(N, H, W) or (N, H, W, 3) uint8 tiles as one image in one figure, labelled.
 
     One PNG for all tiles (a faceted px.imshow of 16 channels takes ~10x longer to build),
-    drawn as a layout image on hidden axes, with no trace: as an image trace, the Explorer's
-    16-channel grid cost the browser about 170 ms per slider move, more than the rest of
-    the page's update.
+    drawn as a layout image on hidden axes, with no trace: drawn as an image trace instead,
+    the Explorer's key press to last change was about 70 ms slower (400 against 330 ms).
     """
     count, h, w = tiles.shape[:3]
     wrap = min(wrap, count)
