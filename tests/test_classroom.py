@@ -14,6 +14,9 @@ def test_a_short_classroom_run_moves_every_pages_slider_without_errors(capsys):
     assert all(r.errors == [] for r in records), [r.errors for r in records]
     assert all(r.open_seconds is not None and r.moves for r in records)
     assert "errors: 0 []" in out and "cores busy" in out and "peak RSS" in out
+    assert all(len(r.move_starts) == len(r.moves) for r in records)
+    assert all(start >= r.opened_at for r in records for start in r.move_starts)
+    assert "after the last page opened: " in out
 
 
 def test_many_sessions_arriving_at_once_on_a_fresh_server_see_no_exception():
