@@ -10,7 +10,6 @@ from lrn_app.batch import AUGMENTATIONS, BATCH_MAX, batch_labels, split_label
 from lrn_app.features import BANKS, SOURCES
 from lrn_app.images import UPLOAD_TYPES
 from lrn_app.samples import SAMPLES
-from lrn_core import resolve
 
 K = "b_"  # this page's widget keys: b_<field of controls.Compare>
 page = ui.PageState(controls.Compare, K)
@@ -106,11 +105,7 @@ def normalisations(feats: np.ndarray, swap_feats: np.ndarray, batch_keys: tuple[
                    "paper, is a learned constant added per channel. Same letter, different things.")
 
     state = page.get()
-    try:  # the sliders can reach settings no library computes (k = 0 with alpha = 0)
-        resolve(**explore.settings(state))
-    except ValueError as err:
-        st.warning(f"These LRN settings cannot be computed: {err}. Move k or α away from 0.")
-        page.save()
+    if ui.lrn_window(page) is None:
         return
     lrn_args = explore.settings(state)
     bn = compare.BatchNormSettings(training=state.bn_mode == "train", gamma=state.gamma,

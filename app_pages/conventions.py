@@ -8,7 +8,6 @@ import streamlit as st
 
 from lrn_app import controls, figures, translator, tutorials, ui
 from lrn_app.samples import SAMPLES
-from lrn_core import resolve
 from lrn_core.conventions import describe_window
 
 K = "c_"  # this page's widget keys: c_<field of controls.Conventions>
@@ -35,11 +34,8 @@ def setting_and_proof() -> None:
     ui.lrn_sliders(page, FEATURES[0])
     state = page.get()
     params = dict(size=state.n, alpha=state.alpha, beta=state.beta, k=state.k)
-    try:
-        w = resolve(**params, mode=state.mode, convention=state.convention)
-    except ValueError as err:
-        st.warning(f"These settings cannot be computed: {err}. Move k or α away from 0.")
-        page.save()
+    w = ui.lrn_window(page)
+    if w is None:
         return
     st.markdown(f"In canonical form: **a = {w.a:.6g}**, k = {w.k:g}, β = {w.beta:g}, summing "
                 f"**{describe_window(w.before, w.after, state.mode)}**.")

@@ -8,7 +8,6 @@ import streamlit as st
 from lrn_app import controls, explore, figures, scrub, ui
 from lrn_app.features import BANKS, describe_channel, gabor_kernels
 from lrn_app.presets import PRESETS, apply_preset
-from lrn_core import resolve
 
 K = "x_"  # this page's widget keys: x_<field of controls.Explorer>
 page = ui.PageState(controls.Explorer, K)
@@ -65,11 +64,8 @@ def lrn_panel(feats: np.ndarray) -> None:
     state = page.get()
     n, k, alpha, beta = state.n, state.k, state.alpha, state.beta
 
-    try:  # the sliders can reach settings no library computes (k = 0 with alpha = 0)
-        w = resolve(n, alpha, beta, k, mode=mode, convention=convention)
-    except ValueError as err:
-        st.warning(f"These settings cannot be computed: {err}. Move k or α away from 0.")
-        page.save()
+    w = ui.lrn_window(page)
+    if w is None:
         return
     started = time.perf_counter()
     result = ui.on_torch_thread(explore.run_lrn, feats, state, ui.device())

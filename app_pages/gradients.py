@@ -8,7 +8,6 @@ import streamlit as st
 
 from lrn_app import controls, explore, figures, gradients, ui
 from lrn_app.samples import SAMPLES
-from lrn_core import resolve
 
 K = "g_"  # this page's widget keys: g_<field of controls.Gradients>
 page = ui.PageState(controls.Gradients, K)
@@ -34,11 +33,7 @@ def gradients_panel(feats: np.ndarray) -> None:
     C, H, W = feats.shape
     ui.lrn_sliders(page, C)
     state = page.get()
-    try:  # the sliders can reach settings no library computes (k = 0 with alpha = 0)
-        resolve(**explore.settings(state))
-    except ValueError as err:
-        st.warning(f"These settings cannot be computed: {err}. Move k or α away from 0.")
-        page.save()
+    if ui.lrn_window(page) is None:
         return
     lrn_args = explore.settings(state)
 

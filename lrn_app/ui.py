@@ -12,7 +12,8 @@ import numpy as np
 import streamlit as st
 import torch
 
-from lrn_core import conventions_for
+from lrn_core import conventions_for, resolve
+from lrn_core.conventions import Window
 
 from . import batch, compare, controls, figures, gradients, scrub
 from .features import BANKS, SOURCES, feature_maps
@@ -359,6 +360,19 @@ def mode_and_convention(page: PageState, shape: tuple[int, int, int]) -> None:
     page.set(repaired, only=("n", "k", "alpha", "beta", "channel", "row", "col"))
     for notice in notices:
         st.info(notice)
+
+
+def lrn_window(page: PageState) -> Window | None:
+    """The window of the page's LRN settings; or None, with a warning and the state saved,
+    where the sliders reached settings no library computes (k = 0 with alpha = 0): the
+    caller then stops its fragment, and the rest of the page stays."""
+    s = page.get()
+    try:
+        return resolve(s.n, s.alpha, s.beta, s.k, mode=s.mode, convention=s.convention)
+    except ValueError as err:
+        st.warning(f"These LRN settings cannot be computed: {err}. Move k or α away from 0.")
+        page.save()
+        return None
 
 
 def lrn_sliders(page: PageState, channel_count: int) -> None:
