@@ -262,8 +262,9 @@ def report(records: list[Student], wall: float, server: dict | None) -> str:
     # thirty page opens at once build up.
     opened = [r.opened_at for r in students if r.opened_at is not None]
     if opened:
+        last_open = max(opened)
         steady = [m for r in students for start, m in zip(r.move_starts, r.moves)
-                  if start >= max(opened)]
+                  if start >= last_open]
         lines.append(f"after the last page opened: {len(steady)} moves, p50 "
                      f"{1000 * percentile(steady, 50):.0f} ms, p95 "
                      f"{1000 * percentile(steady, 95):.0f} ms")
