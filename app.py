@@ -10,7 +10,7 @@ without this frame (streamlit/runtime/scriptrunner/script_runner.py, _mpa_v1).
 import streamlit as st
 import torch
 
-import lrn_app.server  # noqa: F401  (once per process: imports, then gc.freeze(); see there)
+import lrn_app.server  # once per process: imports, then gc.freeze(); see there
 from lrn_app import lesson_ui
 
 if "present" not in st.session_state:  # a bookmarked lesson may open in presentation mode
@@ -54,4 +54,7 @@ with st.sidebar:
 
 lesson_ui.open_from_address()  # a lesson link or bookmark: open its step
 lesson_ui.lesson_bar()  # while a lesson is open, on every page
-navigation.run()
+try:
+    navigation.run()
+finally:  # also after st.stop() or st.rerun(), which leave by an exception
+    lrn_app.server.freeze_new_imports()
