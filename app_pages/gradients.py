@@ -27,8 +27,9 @@ with ui.setup_box("Image, feature maps, mode and convention", K + "setup"):
 
 
 @st.fragment
-def gradients_panel(feats: np.ndarray) -> None:
-    """Everything LRN's sliders move: reruns alone when one of its controls changes."""
+def gradients_panel(feats: np.ndarray, feats_key: str) -> None:
+    """Everything LRN's sliders move: reruns alone when one of its controls changes.
+    ``feats_key`` names the feature maps, for the BatchNorm batch's cache."""
     started = time.perf_counter()
     C, H, W = feats.shape
     ui.lrn_sliders(page, C)
@@ -93,42 +94,34 @@ def gradients_panel(feats: np.ndarray) -> None:
         st.info("Pick at least one batch-mate to see BatchNorm couple the images.")
     else:
         others = [s for s in SAMPLES if s not in mates and s != state.sample][:len(mates)]
-        stacks = {tuple(m): np.concatenate([feats[None], ui.batch_features(m, H, state.source,
-                                                                           state.channels)])
-                  for m in (mates, others)}
         # BatchNorm's part does not depend on LRN's sliders: cached, so they move LRN's alone.
-        bn = {m: ui.batchnorm_gradient(hash(b.tobytes()), b, loss, channel, row, col,
-                                       check=m == tuple(mates))
-              for m, b in stacks.items()}
-        lrn_grads = {m: ui.on_torch_thread(gradients.lrn_batch_gradient, b, lrn_args, loss,
-                                           channel, row, col) for m, b in stacks.items()}
-        mine_bn, swapped_bn = bn[tuple(mates)], bn[tuple(others)]
-        mine_lrn, swapped_lrn = lrn_grads[tuple(mates)], lrn_grads[tuple(others)]
+        (key, mine), (swap_key, swapped) = (ui.image_batch(feats_key, feats, m, H, state.source,
+                                                           state.channels) for m in (mates, others))
+        bn_grads = ui.batchnorm_coupling(key, mine, swap_key, swapped, loss, channel, row, col)
+        lrn_grads = ui.on_torch_thread(gradients.lrn_coupling, mine, swapped, lrn_args, loss,
+                                  channel, row, col)
         labels = ["this image"] + list(mates)
-        bn_grad, bad = figures.finite(mine_bn.grad[:, channel])
+        bn_tiles, bad = figures.finite(bn_grads.tiles)
         if bad:
             st.warning(f"{bad} BatchNorm gradient values are not finite and are drawn as 0.")
         st.markdown(f"The loss is taken on **this image's** output only; the tiles show dL/dx "
                     f"of channel {channel} for every image of the batch (one shared scale per "
                     "method).")
         left, right = st.columns(2)
-        ui.chart(figures.channel_grid(bn_grad, False, "BatchNorm (training mode)", labels,
+        ui.chart(figures.channel_grid(bn_tiles, False, "BatchNorm (training mode)", labels,
                                       wrap=4, symmetric=True), left)
-        ui.chart(figures.channel_grid(mine_lrn[:, channel], False, "LRN", labels, wrap=4,
+        ui.chart(figures.channel_grid(lrn_grads.tiles, False, "LRN", labels, wrap=4,
                                       symmetric=True), right)
         m1, m2, m3 = st.columns(3)
-        m1.metric("Largest |dL/dx| on the batch-mates: BatchNorm",
-                  f"{np.abs(mine_bn.grad[1:]).max():.3g}")
-        m2.metric("… and LRN", f"{np.abs(mine_lrn[1:]).max():.3g}")
-        m3.metric("BatchNorm: change after a swap",
-                  f"{100 * explore.relative_change(mine_bn.grad[0], swapped_bn.grad[0]):.1f}%",
+        m1.metric("Largest |dL/dx| on the batch-mates: BatchNorm", f"{bn_grads.on_mates:.3g}")
+        m2.metric("… and LRN", f"{lrn_grads.on_mates:.3g}")
+        m3.metric("BatchNorm: change after a swap", f"{100 * bn_grads.swap_change:.1f}%",
                   help="largest |difference| relative to this image's largest |dL/dx|")
         m3.caption(f"this image's gradient when its batch-mates are swapped for "
-                   f"{', '.join(others)}; LRN's changes by "
-                   f"{100 * explore.relative_change(mine_lrn[0], swapped_lrn[0]):.1f}%.")
+                   f"{', '.join(others)}; LRN's changes by {100 * lrn_grads.swap_change:.1f}%.")
         st.caption(f"BatchNorm's closed-form gradient against autograd through F.batch_norm: "
-                   f"largest difference {mine_bn.max_diff:.1e} (largest |dL/dx| "
-                   f"{mine_bn.scale:.3g}, float64).")
+                   f"largest difference {bn_grads.max_diff:.1e} (largest |dL/dx| "
+                   f"{bn_grads.scale:.3g}, float64).")
         st.markdown("BatchNorm normalises with the batch's mean and variance, so every image's "
                     "input moves this image's output and receives gradient from its loss; LRN "
                     "looks at one image and sends the batch-mates nothing.")
@@ -136,4 +129,5 @@ def gradients_panel(feats: np.ndarray) -> None:
     page.save()
 
 
-gradients_panel(feats)
+# Hashed here, once per image, rather than on every slider move in the fragment.
+gradients_panel(feats, str(hash(feats.tobytes())))

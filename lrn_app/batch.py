@@ -69,3 +69,10 @@ def split_label(label: str) -> tuple[str, str | None]:
         if aug in AUGMENTATIONS:
             return image, aug
     return label, None
+
+
+def relative_change(a: np.ndarray, b: np.ndarray) -> float:
+    """How much a swap of batch-mates changed one image's result ``a`` (now ``b``):
+    max |a - b| relative to max |a| (when a is all zero: 1 if b is not, else 0)."""
+    scale = float(np.abs(a).max())
+    return float(np.abs(a - b).max()) / scale if scale > 0 else float(np.any(b != 0))

@@ -17,7 +17,7 @@ import torch
 from lrn_core import LocalResponseNorm, batch_norm, lrn, resolve
 from lrn_core.conventions import describe_window
 
-from . import explore
+from .batch import relative_change as relative_change_of_arrays
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class Comparison:
 
 
 def relative_change(a: torch.Tensor, b: torch.Tensor) -> float:
-    return explore.relative_change(a.numpy(), b.numpy())
+    return relative_change_of_arrays(a.numpy(), b.numpy())
 
 
 @dataclass

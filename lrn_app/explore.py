@@ -103,12 +103,6 @@ def inspect_pixel(features: np.ndarray, state: Explorer, channel: int, row: int,
     return PixelWindow(labels, squares, centre, origin, x, S, w.a, D, gain, x * gain)
 
 
-def relative_change(a: np.ndarray, b: np.ndarray) -> float:
-    """max |a - b| relative to max |a| (when a is all zero: 1 if b is not, else 0)."""
-    scale = float(np.abs(a).max())
-    return float(np.abs(a - b).max()) / scale if scale > 0 else float(np.any(b != 0))
-
-
 def npy_bytes(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     np.save(buffer, array, allow_pickle=False)

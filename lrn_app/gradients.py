@@ -16,6 +16,8 @@ import torch.nn.functional as F
 
 from lrn_core import batch_norm, batch_norm_backward, lrn, lrn_backward, lrn_reference, resolve
 
+from .batch import relative_change
+
 LOSSES = {  # name -> the loss, as shown on the page
     "sum": r"L = \sum y",
     "squared norm": r"L = \sum y^2",
@@ -143,3 +145,36 @@ def lrn_batch_gradient(batch: np.ndarray, lrn_args: dict, loss: str, channel: in
     g = torch.zeros_like(x)
     g[0] = output_gradient(lrn(x[0], **lrn_args), loss, channel, row, col)
     return lrn_backward(x, g, **lrn_args).numpy()
+
+
+@dataclass
+class Coupling:
+    """What one normalisation's gradient does across a batch when the loss reads image 0's
+    output only: what the page shows of it, small enough to cache and send."""
+
+    tiles: np.ndarray  # (N, H, W): dL/dx of the chosen channel, for every image of the batch
+    on_mates: float  # largest |dL/dx| over the batch-mates, every channel
+    swap_change: float  # image 0's dL/dx with other batch-mates: max |change| / max |dL/dx|
+    max_diff: float = float("nan")  # the closed form against autograd (float64), if checked
+    scale: float = float("nan")  # largest |dL/dx| of the checked batch, to read max_diff against
+
+
+def _coupling(grad: np.ndarray, swapped: np.ndarray, channel: int, **check) -> Coupling:
+    return Coupling(tiles=grad[:, channel].copy(), on_mates=float(np.abs(grad[1:]).max(initial=0)),
+                    swap_change=relative_change(grad[0], swapped[0]), **check)
+
+
+def batchnorm_coupling(batch: np.ndarray, swapped: np.ndarray, loss: str, channel: int,
+                       row: int, col: int) -> Coupling:
+    """BatchNorm's Coupling on ``batch``; ``swapped`` holds the same image 0 with other
+    batch-mates. The batch's gradient is checked against autograd, the swapped one's not."""
+    mine = batchnorm_gradient(batch, loss, channel, row, col)
+    other = batchnorm_gradient(swapped, loss, channel, row, col, check=False)
+    return _coupling(mine.grad, other.grad, channel, max_diff=mine.max_diff, scale=mine.scale)
+
+
+def lrn_coupling(batch: np.ndarray, swapped: np.ndarray, lrn_args: dict, loss: str,
+                 channel: int, row: int, col: int) -> Coupling:
+    """The same for LRN (unchecked: ``lrn_gradient`` checks the closed form on this image)."""
+    return _coupling(lrn_batch_gradient(batch, lrn_args, loss, channel, row, col),
+                     lrn_batch_gradient(swapped, lrn_args, loss, channel, row, col), channel)

@@ -154,10 +154,15 @@ def features(image_key: str, image: np.ndarray, source: str, channels: int) -> n
     """Feature maps, cached by the image's key (hashing the array itself would cost more).
     The learned source uses this session's filters from the Training lab, if it chose some."""
     learned = st.session_state.get("learned_layer") if source == "learned" else None
-    name = learned["name"] if learned else "shipped"
     arrays = (learned["filters"], learned["bias"], learned["gain"]) if learned else None
-    return _features(f"{image_key}:{name}" if source == "learned" else image_key, image,
-                     source, channels, arrays)
+    return _features(f"{image_key}:{_learned_name()}" if source == "learned" else image_key,
+                     image, source, channels, arrays)
+
+
+def _learned_name() -> str:
+    """The name of this session's learned filters (the Training lab's), or "shipped"."""
+    learned = st.session_state.get("learned_layer")
+    return learned["name"] if learned else "shipped"
 
 
 @st.cache_data(max_entries=16, ttl=3600, show_spinner="Computing feature maps...")
@@ -167,11 +172,11 @@ def _features(image_key: str, _image: np.ndarray, source: str, channels: int,
 
 
 @st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
-def batchnorm_gradient(batch_key: int, _batch: np.ndarray, loss: str, channel: int, row: int,
-                       col: int, check: bool) -> gradients.Checked:
-    """gradients.batchnorm_gradient, cached by a hash of the batch's bytes."""
-    return on_torch_thread(gradients.batchnorm_gradient, _batch, loss, channel, row, col,
-                           check=check)
+def batchnorm_coupling(batch_key: str, _batch: np.ndarray, swap_key: str, _swapped: np.ndarray,
+                       loss: str, channel: int, row: int, col: int) -> gradients.Coupling:
+    """gradients.batchnorm_coupling, cached by the batches' keys (``image_batch``): an LRN
+    slider move on the Gradients page does not recompute BatchNorm."""
+    return on_torch_thread(gradients.batchnorm_coupling, _batch, _swapped, loss, channel, row, col)
 
 
 @st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
@@ -341,6 +346,27 @@ def batch_features(labels: list[str], side: int, source: str, channels: int,
         maps.append(features(f"{key}:{side}:square:{augmentation}",
                              _square(key, image, augmentation, side), source, channels))
     return np.stack(maps)
+
+
+def image_batch(image_key: str, features_: np.ndarray, mates: list[str], side: int, source: str,
+                channels: int) -> tuple[str, np.ndarray]:
+    """One image's (C, side, side) features stacked with its batch-mates' (``batch_features``),
+    and a key for the batch. ``image_key`` names ``features_`` (a hash of its bytes will do).
+
+    Built once and shared by every session (``st.cache_resource``), so nothing may write to
+    it (torch warns on read-only arrays, so it is not flagged read-only). Stacking
+    cached features copies each of them, which cost a slider move on the Gradients page
+    more than 10 ms, for a batch that only the image or its mates change.
+    """
+    key = "|".join([image_key, ",".join(mates), str(side), source, str(channels),
+                    _learned_name() if source == "learned" else ""])
+    return key, _stacked(key, features_, tuple(mates), side, source, channels)
+
+
+@st.cache_resource(max_entries=8, ttl=3600, show_spinner=False)
+def _stacked(key: str, _features: np.ndarray, mates: tuple, side: int, source: str,
+             channels: int) -> np.ndarray:
+    return np.concatenate([_features[None], batch_features(list(mates), side, source, channels)])
 
 
 def mode_and_convention(page: PageState, shape: tuple[int, int, int]) -> None:

@@ -91,6 +91,25 @@ def test_batchnorm_gradient_reaches_batch_mates_and_lrns_does_not():
                                   lrn_grad[0])
 
 
+
+def test_couplings_are_what_the_page_shows_of_both_batches_gradients():
+    feats = relu_features((3, 4, 8, 8), seed=2)
+    swapped = feats.copy()
+    swapped[1:] = relu_features((2, 4, 8, 8), seed=3)
+    bn = gradients.batchnorm_coupling(feats, swapped, "squared norm", 2, 1, 1)
+    full = gradients.batchnorm_gradient(feats, "squared norm", 2, 1, 1)
+    other = gradients.batchnorm_gradient(swapped, "squared norm", 2, 1, 1)
+    np.testing.assert_array_equal(bn.tiles, full.grad[:, 2])
+    assert bn.on_mates == np.abs(full.grad[1:]).max() > 1e-3
+    assert bn.swap_change == pytest.approx(np.abs(full.grad[0] - other.grad[0]).max()
+                                           / np.abs(full.grad[0]).max(), rel=1e-3)
+    assert bn.swap_change > 1e-3 and bn.max_diff == full.max_diff and bn.scale == full.scale
+    lrn_side = gradients.lrn_coupling(feats, swapped, ACROSS, "squared norm", 2, 1, 1)
+    np.testing.assert_array_equal(
+        lrn_side.tiles, gradients.lrn_batch_gradient(feats, ACROSS, "squared norm", 2, 1, 1)[:, 2])
+    assert lrn_side.on_mates == 0 and lrn_side.swap_change == 0  # LRN: one image at a time
+    assert np.isnan(lrn_side.max_diff)
+
 def test_pick_pixel():
     feats = np.zeros((2, 5, 7), dtype=np.float32)
     feats[1, 3, 6] = 1
