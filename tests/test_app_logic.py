@@ -113,6 +113,32 @@ def test_symmetric_grid_puts_zero_at_mid_grey():
     assert tiles[0, 8] == 0  # channel 1's -3 is black (tiles are 4 px plus a 4 px gap)
 
 
+
+def test_grids_of_large_maps_are_jpeg_close_to_their_grey_levels_and_small_ones_exact_png():
+    import base64
+    import io
+
+    from PIL import Image
+    rng = np.random.default_rng(5)
+    # Smooth maps, as feature maps and their gradients are: blurred noise.
+    noise = torch.from_numpy(rng.standard_normal((4, 1, 96, 96)).astype(np.float32))
+    maps = F.avg_pool2d(F.pad(noise, (3,) * 4, mode="reflect"), 7, stride=1)[:, 0].numpy()
+    for stack, kind in ((maps, "jpeg"), (maps[:, :16, :16], "png")):
+        fig = figures.channel_grid(stack, True, "", wrap=2, symmetric=True)
+        header, data = fig.layout.images[0].source.split(",")
+        assert header == f"data:image/{kind};base64"
+        drawn = np.asarray(Image.open(io.BytesIO(base64.b64decode(data))), dtype=float)
+        side = stack.shape[1]
+        scale = np.abs(stack).max(axis=(1, 2), keepdims=True)
+        expected = np.floor((stack / scale + 1) / 2 * 255 + 0.5)
+        tiles = np.stack([drawn[r:r + side, c:c + side] for r in (0, side + 4)
+                          for c in (0, side + 4)])
+        error = np.abs(tiles - expected)
+        if kind == "png":
+            assert error.max() == 0
+        else:  # of 255 grey levels: about 2 off on average, at worst a few percent of the range
+            assert error.mean() < 3 and error.max() <= 20, (error.mean(), error.max())
+
 def test_learned_feature_source_is_the_shipped_first_layer():
     from lrn_app.features import load_learned, source_channels
     filters, bias, gain = load_learned()
