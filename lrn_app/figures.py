@@ -49,6 +49,9 @@ def enlarge_text(figure: go.Figure, size: int) -> go.Figure:
 
 def finite(array: np.ndarray) -> tuple[np.ndarray, int]:
     """The array with NaN and inf replaced by 0, and how many values were replaced."""
+    with np.errstate(over="ignore", invalid="ignore"):  # NaN and inf carry into a sum:
+        if np.isfinite(array.sum()):  # a finite sum means none (one fast pass; a sum that
+            return array, 0  # overflows, of finite values, takes the full count below)
     bad = ~np.isfinite(array)
     count = int(bad.sum())
     return (np.where(bad, 0.0, array) if count else array), count

@@ -97,6 +97,9 @@ def test_code_snippets_use_translated_parameters():
 def test_non_finite_values_are_counted_for_the_page():
     clean, bad = figures.finite(np.array([1.0, np.nan, np.inf, -np.inf]))
     assert bad == 3 and np.isfinite(clean).all()
+    assert figures.finite(np.array([np.inf, -np.inf]))[1] == 2  # their sum is NaN
+    huge = np.array([3e38, 3e38, 1.0], dtype=np.float32)  # finite, but their sum overflows
+    assert figures.finite(huge)[1] == 0 and figures.finite(huge)[0] is huge
 
 
 def test_symmetric_grid_puts_zero_at_mid_grey():
