@@ -94,12 +94,12 @@ def gradients_panel(feats: np.ndarray, feats_key: str) -> None:
         st.info("Pick at least one batch-mate to see BatchNorm couple the images.")
     else:
         others = [s for s in SAMPLES if s not in mates and s != state.sample][:len(mates)]
-        # BatchNorm's part does not depend on LRN's sliders: cached, so they move LRN's alone.
         (key, mine), (swap_key, swapped) = (ui.image_batch(feats_key, feats, m, H, state.source,
                                                            state.channels) for m in (mates, others))
+        # BatchNorm's part does not depend on LRN's sliders: cached, so they move LRN's alone.
         bn_grads = ui.batchnorm_coupling(key, mine, swap_key, swapped, loss, channel, row, col)
         lrn_grads = ui.on_torch_thread(gradients.lrn_coupling, mine, swapped, lrn_args, loss,
-                                  channel, row, col)
+                                       channel, row, col)
         labels = ["this image"] + list(mates)
         bn_tiles, bad = figures.finite(bn_grads.tiles)
         if bad:
