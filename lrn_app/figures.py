@@ -207,12 +207,22 @@ def channel_grid(stack: np.ndarray, per_channel: bool, title: str,
     return mosaic(tiles, labels or [f"ch {c}" for c in range(len(stack))], title, wrap)
 
 
+# Margins that already hold what plotly draws in them: tick labels, axis titles, a legend
+# below. Where a margin is too small for them, plotly widens it and then draws the whole figure
+# a second time (automargin): on every slider move, for every such figure (about 70 ms a move
+# for the Conventions page's two matrices). The figures keep automargin, so text that does not
+# fit (presentation mode's larger fonts, long labels) still shows, at the price of that redraw.
+_AXES_MARGIN = dict(l=80, r=10, t=40, b=50)  # numeric axes, each with a title
+_COLOUR_BAR_MARGIN = dict(_AXES_MARGIN, r=115, b=80)  # and a plotly colour bar on the right
+_LEGEND_MARGIN = dict(_AXES_MARGIN, b=140)  # and a legend at the bottom (_LEGEND_BELOW)
+
+
 def window_bars(labels: list[str], squares: np.ndarray, centre: int) -> go.Figure:
     """The squared values in an across-channel window, the centre channel highlighted."""
     colours = ["#d62728" if i == centre else "#1f77b4" for i in range(len(labels))]
     return _figure([dict(type="bar", x=labels, y=squares, marker=dict(color=colours),
                          hovertemplate="%{x}: x² = %{y:.4g}<extra></extra>")],
-                   dict(height=260, margin=dict(l=5, r=5, t=30, b=5),
+                   dict(height=260, margin=dict(_AXES_MARGIN, t=30, b=40),
                         title=dict(text="x² of the channels in the window (red: this channel)"),
                         yaxis=dict(title=dict(text="x²"))))
 
@@ -223,7 +233,7 @@ def window_heatmap(squares: np.ndarray, row0: int, col0: int) -> go.Figure:
         type="heatmap", z=squares, x=list(range(col0, col0 + squares.shape[1])),
         y=list(range(row0, row0 + squares.shape[0])), colorscale=_colorscale("Viridis"),
         hovertemplate="row %{y}, column %{x}: x² = %{z:.4g}<extra></extra>")],
-        dict(height=300, margin=dict(l=5, r=5, t=30, b=5),
+        dict(height=300, margin=dict(_COLOUR_BAR_MARGIN, t=30),
              title=dict(text="x² in the window around the pixel"),
              yaxis=dict(autorange="reversed", scaleanchor="x", title=dict(text="row")),
              xaxis=dict(title=dict(text="column"))))
@@ -249,7 +259,7 @@ def jacobian_bars(labels: list[str], values: np.ndarray, title: str) -> go.Figur
     """d y_c / d x over the channels around c: red raises the output, blue lowers it."""
     return _figure([dict(type="bar", x=labels, y=values, marker=dict(color=_signed_colours(values)),
                          hovertemplate="%{x}: %{y:.4g}<extra></extra>")],
-                   dict(height=300, margin=dict(l=5, r=5, t=40, b=5), title=dict(text=title),
+                   dict(height=300, margin=dict(_AXES_MARGIN, b=40), title=dict(text=title),
                         yaxis=dict(title=dict(text="∂y / ∂x"), zeroline=True, zerolinewidth=2)))
 
 
@@ -266,13 +276,16 @@ def jacobian_heatmap(values: np.ndarray, row0: int, col0: int, centre: tuple[int
         y=list(range(row0, row0 + values.shape[0])), colorscale=_colorscale("RdBu"),
         reversescale=True,
         zmin=-bound, zmax=bound, hovertemplate="row %{y}, column %{x}: %{z:.4g}<extra></extra>")],
-        dict(height=340, margin=dict(l=5, r=5, t=40, b=5), title=dict(text=title),
+        dict(height=340, margin=_COLOUR_BAR_MARGIN, title=dict(text=title),
              yaxis=dict(autorange="reversed", scaleanchor="x", title=dict(text="row")),
              xaxis=dict(title=dict(text="column"))))
 
 
 COLOURS = {"input": "#7f7f7f", "LRN": "#d62728", "BatchNorm": "#1f77b4"}
-_LEGEND_BELOW = dict(orientation="h", y=-0.25, x=0.5, xanchor="center", yanchor="top")
+# At the figure's bottom edge, under the x axis's title, in _LEGEND_MARGIN: placed relative to
+# the plot area instead, its room would depend on the plot's height.
+_LEGEND_BELOW = dict(orientation="h", y=0, yref="container", yanchor="bottom", x=0.5,
+                     xanchor="center")
 
 
 def histogram_lines(edges: np.ndarray, counts: dict[str, np.ndarray], title: str) -> go.Figure:
@@ -283,7 +296,7 @@ def histogram_lines(edges: np.ndarray, counts: dict[str, np.ndarray], title: str
                          mode="lines", line=dict(shape="hvh", color=COLOURS.get(name)),
                          hovertemplate="%{x:.3g}: %{y} values<extra>" + name + "</extra>")
                     for name, c in counts.items()],
-                   dict(height=340, margin=dict(l=5, r=5, t=40, b=5), title=dict(text=title),
+                   dict(height=340, margin=_LEGEND_MARGIN, title=dict(text=title),
                         yaxis=dict(type="log", title=dict(text="values")),
                         xaxis=dict(title=dict(text="activation")),
                         legend=_LEGEND_BELOW))
@@ -295,7 +308,7 @@ def channel_lines(values: dict[str, np.ndarray], title: str, y_title: str) -> go
                          line=dict(color=COLOURS.get(name)),
                          hovertemplate="ch %{x}: %{y:.3g}<extra>" + name + "</extra>")
                     for name, v in values.items()],
-                   dict(height=340, margin=dict(l=5, r=5, t=40, b=5), title=dict(text=title),
+                   dict(height=340, margin=_LEGEND_MARGIN, title=dict(text=title),
                         xaxis=dict(title=dict(text="channel")),
                         yaxis=dict(title=dict(text=y_title)),
                         legend=_LEGEND_BELOW))
@@ -309,7 +322,8 @@ def difference_matrix(names: list[str], matrix: np.ndarray, title: str) -> go.Fi
     return _figure([dict(type="heatmap", z=shade, x=names, y=names, text=text,
                          texttemplate="%{text}", zmin=-12, zmax=0, colorscale=_colorscale("Reds"),
                          showscale=False, hovertemplate="%{y} vs %{x}: %{text}<extra></extra>")],
-                   dict(height=80 + 45 * len(names), margin=dict(l=5, r=5, t=40, b=5),
+                   # room for the names, the x axis's slanted where the columns are narrow
+                   dict(height=80 + 45 * len(names), margin=dict(l=95, r=60, t=40, b=80),
                         title=dict(text=title), yaxis=dict(autorange="reversed")))
 
 
@@ -336,7 +350,8 @@ def number_grid(values: np.ndarray, row_labels, col_labels, title: str,
         y=list(row_labels),
         zmin=0, zmax=1, colorscale=[(0, "#f4f4f4"), (1, "#ffbb78")], showscale=False, xgap=2,
         ygap=2, hovertemplate="%{y}, %{x}: %{text}<extra></extra>")],
-        dict(height=100 + 42 * rows, margin=dict(l=5, r=5, t=75, b=5), title=dict(text=title),
+        dict(height=100 + 42 * rows, margin=dict(l=40, r=5, t=75, b=5),  # l: the row labels
+             title=dict(text=title),
              shapes=shapes, yaxis=dict(autorange="reversed", type="category"),
              xaxis=dict(type="category", side="top")))
 
@@ -377,11 +392,11 @@ def training_curves(series: dict[str, tuple[list[list[float]], list[list[float]]
                       else dict(color=colour, width=1.2, dash="dot")),
                 hovertemplate=f"{name}, epoch %{{x}}: %{{y:.3g}} "
                               f"({'validation' if solid else 'training'})<extra></extra>"))
-    return _figure(traces, dict(height=360, margin=dict(l=5, r=5, t=40, b=5),
+    return _figure(traces, dict(height=360, margin=_LEGEND_MARGIN,
                                 title=dict(text=title),
                                 xaxis=dict(title=dict(text="epoch"), dtick=1),
                                 yaxis=dict(title=dict(text=y_title)),
-                                legend=_LEGEND_BELOW | dict(y=-0.2)))
+                                legend=_LEGEND_BELOW))
 
 
 def _paired_png_source(left: np.ndarray, right: np.ndarray, gap: int) -> str:
@@ -467,7 +482,8 @@ def scrub_figure(output: np.ndarray, gain: np.ndarray, mean_gain: np.ndarray, va
                  line=dict(color="#7f7f7f"), hoverinfo="skip")
     animate = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
     layout = dict(
-        height=height, margin=dict(l=5, r=5, t=60, b=5), showlegend=False,  # t: the toolbar
+        # t: the toolbar; l and b: the slider and its labels
+        height=height, margin=dict(l=15, r=5, t=60, b=65), showlegend=False,
         images=images, annotations=annotations,
         xaxis=dict(domain=[0, 0.72], range=[0, total + gap], visible=False, fixedrange=True),
         yaxis=dict(domain=[0.22, 1], range=[h, 0], visible=False, scaleanchor="x", fixedrange=True),
@@ -521,7 +537,7 @@ def claim_chart(chart) -> tuple[go.Figure, int]:
                            hovertemplate=f"{series.label}, %{{x}}: %{{y:.3g}} "
                                          "(one seed)<extra></extra>"))
     return _figure(traces, dict(
-        height=340, margin=dict(l=5, r=5, t=40, b=5), title=dict(text=chart.title),
+        height=340, margin=_LEGEND_MARGIN, title=dict(text=chart.title),
         xaxis=dict(title=dict(text=chart.x_title), **({"type": "log"} if chart.log_x else {})),
         yaxis=dict(title=dict(text=chart.y_title), **({"type": "log"} if chart.log_y else {})),
         showlegend=len(chart.series) > 1, legend=_LEGEND_BELOW)), left_out

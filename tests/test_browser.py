@@ -228,6 +228,30 @@ def test_scrub_view_changes_under_the_mouse(server, page):
     shot(page, "explorer_scrub_dragged")
 
 
+# Each figure's margins as given, and as plotly drew them: plotly widens a margin too small for
+# the labels, legend or colour bar in it, and then draws the whole figure a second time.
+_MARGINS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => {
+    const full = gd._fullLayout, m = full.margin, s = full._size;
+    return {title: full.title.text, given: [m.l, m.r, m.t, m.b], drawn: [s.l, s.r, s.t, s.b]}; })"""
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
+def test_every_figure_is_drawn_once_its_margins_hold_its_labels(server, width, height):
+    """A figure whose margins are too small is drawn twice on every slider move (about 70 ms a
+    move for the Conventions page's two matrices): every figure with axes, legends or colour
+    bars, on each page and branch that draws one, at both projector sizes."""
+    views = {"explorer?tab=Pixel+inspector": 3, "explorer?tab=Pixel+inspector&mode=within": 3,
+             "explorer?scrub=alpha": 3, "gradients": 4, "gradients?mode=within": 4,
+             "compare": 6, "conventions": 4}
+    with browser_page(width, height) as page:
+        for address, charts in views.items():
+            open_page(page, f"{server}/{address}", charts=charts)
+            figures = page.evaluate(_MARGINS)
+            assert len(figures) >= charts, address
+            for figure in figures:
+                assert figure["drawn"] == figure["given"], (address, figure)
+
+
 def test_gradients_page(server, page):
     open_page(page, f"{server}/gradients", charts=4)
     assert exception_boxes(page) == []
