@@ -133,12 +133,9 @@ def normalisations(feats: np.ndarray, swap_feats: np.ndarray, batch_keys: tuple[
                                       "after BatchNorm (one shared scale)"), right)
     edges, counts = compare.histograms(maps)
     moments = compare.channel_moments(maps)
-    h1, h2, h3 = st.columns(3)
-    ui.chart(figures.histogram_lines(edges, counts, "Activations of this image"), h1)
-    ui.chart(figures.channel_lines({n: m["mean"] for n, m in moments.items()},
-                                   "Mean of each channel", "mean"), h2)
-    ui.chart(figures.channel_lines({n: m["std"] for n, m in moments.items()},
-                                   "Standard deviation of each channel", "std"), h3)
+    ui.chart(figures.activation_statistics(edges, counts,
+                                           {n: m["mean"] for n, m in moments.items()},
+                                           {n: m["std"] for n, m in moments.items()}))
     st.markdown("**BatchNorm maps each channel through one straight line** (the same picture, "
                 "only its offset and scale change), centred on the shift over the whole batch, so "
                 "one image's channel means need not be the shift. **LRN changes the picture**: it "

@@ -36,7 +36,7 @@ from benchmarks.browser import (app_server, browser_page, open_page, panel_updat
 
 # page -> (figures to wait for when opening it, target key press to last change in ms,
 #          target server CPU per move in ms): issue 11's targets.
-PAGES = {"explorer": (2, 250, 60), "gradients": (4, 350, 120), "compare": (6, 350, 120),
+PAGES = {"explorer": (2, 250, 60), "gradients": (4, 350, 120), "compare": (4, 350, 120),
          "conventions": (2, 350, 120)}
 START = "alpha=1e-06"  # the slider's lowest non-zero stop: → gives a new value each time
 

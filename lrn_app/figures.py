@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import io
+import json
 
 import numpy as np
 import plotly.colors
@@ -21,10 +23,79 @@ from PIL import Image
 
 VALIDATE = False  # tests set it: plotly then checks every property of every figure
 
+# Every figure a slider move changes is drawn once, not twice. Streamlit's frontend renders a
+# new chart, then at once again with a fresh copy of its figure (its theme applied anew), and
+# plotly.react draws it all over again unless that copy compares equal to what it drew. It
+# compares a template by reference (Streamlit's theme arrives as one), so the figures carry the
+# theme's look themselves (_LOOK; ui.chart passes theme=None) and no template (_Untemplated).
+# It compares data arrays by reference too, unless the layout's datarevision says whether they
+# changed, which _Untemplated sets from the data; and a 1-D numpy array reaches plotly.js as a
+# typed array, which always counts as changed, so those go as lists (_plain).
+_FONT = '"Source Sans", sans-serif'
+_TEXT, _HEADING, _GRID = "#808495", "#2F2D2B", "#e6eaf1"
+_LOOK = dict(
+    font=dict(family=_FONT, size=12, color=_TEXT),
+    title=dict(font=dict(family=_FONT, size=16, color=_HEADING), x=0, xanchor="left",
+               pad=dict(l=4)),
+    legend=dict(font=dict(size=12, color="#262730"), bordercolor="rgba(0,0,0,0)", borderwidth=0,
+                valign="top"),
+    paper_bgcolor="#FFFFFF", plot_bgcolor="#FFFFFF", margin=dict(pad=8),
+    hoverlabel=dict(bgcolor="#FFFFFF", bordercolor="#DCD8D4",
+                    font=dict(family=_FONT, size=12, color=_TEXT)),
+    colorway=["#0068c9", "#83c9ff", "#ff2b2b", "#ffabab", "#29b09d", "#7defa1", "#ff8700",
+              "#ffd16a", "#6d3fc0", "#d5dae5"])
+_AXIS_LOOK = dict(gridcolor=_GRID, zerolinecolor=_GRID, tickcolor=_GRID, automargin=True,
+                  tickfont=dict(color=_TEXT, size=12), title=dict(font=dict(color=_TEXT, size=14)))
+_X_LOOK = _AXIS_LOOK | dict(showgrid=False, zeroline=False,
+                            title=_AXIS_LOOK["title"] | dict(standoff=20))
+_Y_LOOK = _AXIS_LOOK | dict(ticklabelposition="outside",
+                            title=_AXIS_LOOK["title"] | dict(standoff=24))
+
+
+def _merged(base: dict, own: dict) -> dict:
+    """``own`` over ``base``, nested dicts merged key by key."""
+    out = dict(base)
+    for key, value in own.items():
+        out[key] = _merged(base[key], value) if isinstance(value, dict) and isinstance(
+            base.get(key), dict) else value
+    return out
+
 
 def _figure(data: list | dict, layout: dict, frames: list | None = None) -> go.Figure:
-    """go.Figure from plain dicts (traces with their ``type``), validated only if VALIDATE."""
-    return go.Figure(data, layout, frames, _validate=VALIDATE)
+    """go.Figure from plain dicts (traces with their ``type``), validated only if VALIDATE,
+    in the look of Streamlit's theme (_LOOK) and without a template; titles in bold, as that
+    theme draws them."""
+    layout = _merged(_LOOK, layout)
+    for name in layout:
+        if name.startswith(("xaxis", "yaxis")):
+            layout[name] = _merged(_X_LOOK if name[0] == "x" else _Y_LOOK, layout[name])
+    if layout.get("title", {}).get("text"):
+        layout["title"] = layout["title"] | dict(text=f"<b>{layout['title']['text']}</b>")
+    return _Untemplated(_plain(data), layout, _plain(frames), _validate=VALIDATE)
+
+
+def _plain(value):
+    """``value`` with its 1-D numpy arrays as lists, in nested lists and dicts too."""
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        return value.tolist()
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+class _Untemplated(go.Figure):
+    """A figure whose dict (what st.plotly_chart and to_json send) leaves out the template
+    that plotly.py gives every new figure (Streamlit's, once Streamlit is imported), and whose
+    layout's datarevision is a digest of its data: the same figure, the same revision."""
+
+    def to_dict(self) -> dict:
+        figure = super().to_dict()
+        figure["layout"].pop("template", None)
+        figure["layout"]["datarevision"] = hashlib.sha1(
+            json.dumps(figure["data"], sort_keys=True, default=str).encode()).hexdigest()[:16]
+        return figure
 
 
 PANELS = ("input", "S", "denominator", "output", "gain")
@@ -212,7 +283,7 @@ def channel_grid(stack: np.ndarray, per_channel: bool, title: str,
 # a second time (automargin): on every slider move, for every such figure (about 70 ms a move
 # for the Conventions page's two matrices). The figures keep automargin, so text that does not
 # fit (presentation mode's larger fonts, long labels) still shows, at the price of that redraw.
-_AXES_MARGIN = dict(l=80, r=10, t=40, b=50)  # numeric axes, each with a title
+_AXES_MARGIN = dict(l=90, r=10, t=40, b=50)  # numeric axes, each with a title
 _COLOUR_BAR_MARGIN = dict(_AXES_MARGIN, r=115, b=80)  # and a plotly colour bar on the right
 _LEGEND_MARGIN = dict(_AXES_MARGIN, b=140)  # and a legend at the bottom (_LEGEND_BELOW)
 
@@ -288,30 +359,39 @@ _LEGEND_BELOW = dict(orientation="h", y=0, yref="container", yanchor="bottom", x
                      xanchor="center")
 
 
-def histogram_lines(edges: np.ndarray, counts: dict[str, np.ndarray], title: str) -> go.Figure:
-    """Histograms of several arrays over shared bins, as step lines (bars would hide each
-    other), on a log count axis: ReLU features are mostly exact zeros."""
+def activation_statistics(edges: np.ndarray, counts: dict[str, np.ndarray],
+                          means: dict[str, np.ndarray], stds: dict[str, np.ndarray]) -> go.Figure:
+    """One image's activations before and after each normalisation, three views side by side
+    with one legend: their histograms over shared bins as step lines (bars would hide each
+    other) on a log count axis (ReLU features are mostly exact zeros), and each channel's mean
+    and standard deviation. One figure, not three in columns: drawn in one pass, and Streamlit
+    drew the second and third column's chart twice on every move (its width arrived late)."""
     centres = (edges[:-1] + edges[1:]) / 2
-    return _figure([dict(type="scatter", x=centres, y=np.where(c > 0, c, np.nan), name=name,
-                         mode="lines", line=dict(shape="hvh", color=COLOURS.get(name)),
-                         hovertemplate="%{x:.3g}: %{y} values<extra>" + name + "</extra>")
-                    for name, c in counts.items()],
-                   dict(height=340, margin=_LEGEND_MARGIN, title=dict(text=title),
-                        yaxis=dict(type="log", title=dict(text="values")),
-                        xaxis=dict(title=dict(text="activation")),
-                        legend=_LEGEND_BELOW))
-
-
-def channel_lines(values: dict[str, np.ndarray], title: str, y_title: str) -> go.Figure:
-    """One value per channel for several arrays (e.g. each channel's mean)."""
-    return _figure([dict(type="scatter", y=v, x=np.arange(len(v)), name=name, mode="lines+markers",
-                         line=dict(color=COLOURS.get(name)),
-                         hovertemplate="ch %{x}: %{y:.3g}<extra>" + name + "</extra>")
-                    for name, v in values.items()],
-                   dict(height=340, margin=_LEGEND_MARGIN, title=dict(text=title),
-                        xaxis=dict(title=dict(text="channel")),
-                        yaxis=dict(title=dict(text=y_title)),
-                        legend=_LEGEND_BELOW))
+    traces = [dict(type="scatter", x=centres, y=np.where(c > 0, c, np.nan), name=name,
+                   legendgroup=name, mode="lines", line=dict(shape="hvh", color=COLOURS.get(name)),
+                   hovertemplate="%{x:.3g}: %{y} values<extra>" + name + "</extra>")
+              for name, c in counts.items()]
+    for axis, values, what in ((2, means, "mean"), (3, stds, "std")):
+        traces += [dict(type="scatter", x=np.arange(len(v)), y=v, name=name, legendgroup=name,
+                        showlegend=False, mode="lines+markers", line=dict(color=COLOURS.get(name)),
+                        xaxis=f"x{axis}", yaxis=f"y{axis}",
+                        hovertemplate=f"ch %{{x}}: {what} %{{y:.3g}}<extra>{name}</extra>")
+                   for name, v in values.items()]
+    domains = ((0.0, 0.27), (0.365, 0.635), (0.73, 1.0))  # the gaps hold the y axes' labels
+    titles = ("Activations of this image", "Each channel's mean", "Each channel's std")
+    layout = dict(height=360, margin=dict(_LEGEND_MARGIN, t=50, b=120), legend=_LEGEND_BELOW,
+                  annotations=[dict(text=f"<b>{title}</b>", x=sum(domain) / 2, y=1, xref="paper",
+                                    yref="paper", xanchor="center", yanchor="bottom", yshift=12,
+                                    showarrow=False, font=dict(size=15, color=_HEADING))
+                               for title, domain in zip(titles, domains)])
+    axis_titles = zip(domains, ("activation", "channel", "channel"), ("values", "mean", "std"))
+    for i, (domain, x_title, y_title) in enumerate(axis_titles, start=1):
+        suffix = "" if i == 1 else str(i)
+        layout[f"xaxis{suffix}"] = dict(domain=domain, anchor=f"y{suffix}",
+                                        title=dict(text=x_title))
+        layout[f"yaxis{suffix}"] = dict(anchor=f"x{suffix}", title=dict(text=y_title),
+                                        **({"type": "log"} if i == 1 else {}))
+    return _figure(traces, layout)
 
 
 def difference_matrix(names: list[str], matrix: np.ndarray, title: str) -> go.Figure:

@@ -113,10 +113,11 @@ PRESENT_FONT = 18  # px: figure text read from the back of a classroom (at least
 
 def chart(figure, where=None, key: str | None = None) -> None:
     """A plotly figure with the app's chart settings; in presentation mode its text is
-    enlarged to PRESENT_FONT px so that it reads from the back of a room."""
+    enlarged to PRESENT_FONT px so that it reads from the back of a room. The figures carry
+    the look of Streamlit's chart theme themselves (figures._LOOK), hence theme=None."""
     if presenting():
         figures.enlarge_text(figure, PRESENT_FONT)
-    (where or st).plotly_chart(figure, config=PLOT, key=key)
+    (where or st).plotly_chart(figure, config=PLOT, key=key, theme=None)
 
 
 def setup_box(label: str, key: str):

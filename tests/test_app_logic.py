@@ -160,7 +160,8 @@ def test_enlarge_text_equals_plotlys_own_updates():
     rng = np.random.default_rng(0)
     built = [lambda: figures.panels_row({k: rng.random((16, 16)) for k in figures.PANELS}),
              lambda: figures.channel_grid(rng.random((4, 8, 8)), True, "a title"),
-             lambda: figures.channel_lines({"LRN": rng.random(5)}, "means", "mean"),
+             lambda: figures.activation_statistics(np.linspace(0, 1, 4), {"LRN": rng.random(3)},
+                                                   {"LRN": rng.random(5)}, {"LRN": rng.random(5)}),
              lambda: figures.number_grid(rng.random((2, 3)), "ab", "xyz", "grid", [(0, 0)])]
     for build in built:
         state = rng.bit_generator.state
@@ -198,9 +199,9 @@ def test_every_figure_is_valid_plotly_and_the_same_unvalidated(monkeypatch):
                                                        np.array([-1.0, 2.0, 0.0]), "J"),
         "jacobian_heatmap": lambda: figures.jacobian_heatmap(rng.standard_normal((3, 3)), 0, 0,
                                                              (1, 1), "J"),
-        "histogram_lines": lambda: figures.histogram_lines(np.linspace(0, 1, 9),
-                                                           {"input": counts, "LRN": counts}, "h"),
-        "channel_lines": lambda: figures.channel_lines({"BatchNorm": rng.random(4)}, "m", "mean"),
+        "activation_statistics": lambda: figures.activation_statistics(
+            np.linspace(0, 1, 9), {"input": counts, "LRN": counts},
+            {"BatchNorm": rng.random(4)}, {"BatchNorm": rng.random(4)}),
         "difference_matrix": lambda: figures.difference_matrix(["a", "b"],
                                                                np.array([[0, 1e-7], [1e-7, 0]]), "d"),
         "number_grid": lambda: figures.number_grid(rng.random((2, 3)), "ab", "xyz", "g",
@@ -222,6 +223,27 @@ def test_every_figure_is_valid_plotly_and_the_same_unvalidated(monkeypatch):
         checked = json.loads(build().to_json())
         monkeypatch.setattr(figures, "VALIDATE", False)
         assert fast == checked, name
+        assert "template" not in fast["layout"], name  # figures._LOOK: drawn once, not twice
+
+
+def test_the_same_figure_built_again_compares_equal_for_plotly_react():
+    """Streamlit's frontend renders a new chart, then again from a fresh copy of its figure;
+    plotly.react draws it all over again unless the copy compares equal (figures._LOOK). So a
+    figure carries no template, a datarevision that follows its data and nothing else, and its
+    1-D arrays as lists (a typed array always counts as changed). It keeps the look of
+    Streamlit's chart theme."""
+    values = np.random.default_rng(1).random(5)
+    same = [figures.jacobian_bars(["a", "b", "c", "d", "e"], v, "J").to_dict()
+            for v in (values, values.copy(), values + 1)]
+    revisions = [f["layout"]["datarevision"] for f in same]
+    assert revisions[0] == revisions[1] != revisions[2]
+    assert all("template" not in f["layout"] for f in same)
+    assert same[0]["data"][0]["y"] == values.tolist()  # a list, not a typed array
+    layout = same[0]["layout"]
+    assert layout["font"]["family"].startswith('"Source Sans"')
+    assert layout["title"]["text"] == "<b>J</b>"  # bold, as the theme draws titles
+    assert layout["yaxis"]["gridcolor"] == figures._GRID and layout["yaxis"]["automargin"]
+    assert layout["yaxis"]["title"]["text"] == "∂y / ∂x"  # the figure's own settings kept
 
 
 def test_panel_images_are_their_maps_through_the_colour_scale():

@@ -278,6 +278,18 @@ def test_learned_and_rgb_feature_sources_work_on_the_batch_pages(script):
 
 # --- presentation mode ------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("script", ["explorer", "gradients", "compare", "conventions"])
+def test_charts_are_sent_without_streamlits_theme_template(script):
+    # The figures carry the theme's look themselves (lrn_app.figures._LOOK): a template makes
+    # the browser draw every changed figure twice on each slider move.
+    at = open_page(script)
+    charts = at.get("plotly_chart")
+    assert charts
+    for chart in charts:
+        assert chart.proto.theme == ""  # theme=None
+        assert "template" not in json.loads(chart.proto.spec)["layout"]
+
+
 @pytest.mark.parametrize("script", ["explorer", "gradients", "compare", "conventions", "training"])
 def test_present_is_a_known_url_parameter_on_every_page(script):
     at = open_page(script, {"present": "1", "alpha": "2.0"} if script != "training" else
