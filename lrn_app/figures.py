@@ -280,7 +280,7 @@ def channel_grid(stack: np.ndarray, per_channel: bool, title: str,
 
 # Margins that already hold what plotly draws in them: tick labels, axis titles, a legend
 # below. Where a margin is too small for them, plotly widens it and then draws the whole figure
-# a second time (automargin): on every slider move, for every such figure (about 70 ms a move
+# a second time (automargin): on every slider move, for every such figure (about 60 ms a move
 # for the Conventions page's two matrices). The figures keep automargin, so text that does not
 # fit (presentation mode's larger fonts, long labels) still shows, at the price of that redraw.
 _AXES_MARGIN = dict(l=90, r=10, t=40, b=50)  # numeric axes, each with a title

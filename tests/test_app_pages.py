@@ -276,8 +276,6 @@ def test_learned_and_rgb_feature_sources_work_on_the_batch_pages(script):
         assert at.slider(key=f"{script[0] if script == 'gradients' else 'b'}_channel").max == channels - 1
 
 
-# --- presentation mode ------------------------------------------------------------------------------
-
 @pytest.mark.parametrize("script", ["explorer", "gradients", "compare", "conventions"])
 def test_charts_are_sent_without_streamlits_theme_template(script):
     # The figures carry the theme's look themselves (lrn_app.figures._LOOK): a template makes
@@ -289,6 +287,8 @@ def test_charts_are_sent_without_streamlits_theme_template(script):
         assert chart.proto.theme == ""  # theme=None
         assert "template" not in json.loads(chart.proto.spec)["layout"]
 
+
+# --- presentation mode ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("script", ["explorer", "gradients", "compare", "conventions", "training"])
 def test_present_is_a_known_url_parameter_on_every_page(script):

@@ -237,7 +237,7 @@ _MARGINS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => 
 
 @pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
 def test_every_figure_is_drawn_once_its_margins_hold_its_labels(server, width, height):
-    """A figure whose margins are too small is drawn twice on every slider move (about 70 ms a
+    """A figure whose margins are too small is drawn twice on every slider move (about 60 ms a
     move for the Conventions page's two matrices): every figure with axes, legends or colour
     bars, on each page and branch that draws one, at both projector sizes."""
     views = {"explorer?tab=Pixel+inspector": 3, "explorer?tab=Pixel+inspector&mode=within": 3,

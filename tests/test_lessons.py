@@ -274,7 +274,7 @@ def test_the_jacobian_steps_numbers_are_the_ones_its_page_draws():
     at.run()
     values = lesson_ui._measure("what-lrn-does", 4)
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    bars = next(s for s in specs if s["layout"]["title"]["text"].startswith("∂y(ch 5)"))
+    bars = next(s for s in specs if s["layout"]["title"]["text"].startswith("<b>∂y(ch 5)"))
     y = bars["data"][0]["y"]  # plotly sends arrays as base64 ({"dtype", "bdata"})
     drawn = np.frombuffer(base64.b64decode(y["bdata"]), y["dtype"]) if isinstance(y, dict) else y
     assert min(drawn) == pytest.approx(values["neighbour"], rel=1e-6)
