@@ -24,15 +24,15 @@ plotly slider to the redrawn figure, with no server round trip.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from benchmarks.browser import (app_server, browser_page, open_page, panel_update,
-                                scrub_figure_image, slider, unavailable, wait_for_panel_update)
+from benchmarks.browser import (app_server, browser_page, browser_pids, cpu_seconds, open_page,
+                                panel_update, scrub_figure_image, slider, unavailable,
+                                wait_for_panel_update)
 
 # page -> (figures to wait for when opening it, target key press to last change in ms,
 #          target server CPU per move in ms): issue 11's targets.
@@ -53,23 +53,13 @@ _SETTLED = """quiet => performance.now() - window.__lastChange > quiet
                      && !document.querySelector('[data-testid="stStatusWidget"]')"""
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def browser_cpu_seconds() -> float:
-    """CPU time so far of every Chromium process (renderer, GPU, network, browser): the
-    benchmark runs one browser at a time, so they are all this run's."""
+    """CPU time so far of all of Chromium's processes (not Playwright's driver: that is the
+    benchmark's own work, not the laptop's)."""
     total = 0.0
-    for pid in filter(str.isdigit, os.listdir("/proc")):
+    for pid in browser_pids():
         try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if b"chromium" not in f.read().split(b"\0", 1)[0]:
-                    continue
-            total += cpu_seconds(int(pid))
+            total += cpu_seconds(pid)
         except OSError:  # ended meanwhile
             continue
     return total

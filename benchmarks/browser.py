@@ -36,6 +36,27 @@ def unavailable() -> str | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def browser_pids(driver: bool = False) -> list[int]:
+    """Chromium's processes (renderer, GPU, network, browser), and Playwright's driver too if
+    ``driver``: the benchmarks run one browser at a time, so they are all the run's."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmdline = (proc / "cmdline").read_bytes()
+            except OSError:  # ended meanwhile
+                continue
+            if b"chromium" in cmdline.split(b"\0")[0] or (driver and b"playwright" in cmdline):
+                pids.append(int(proc.name))
+    return pids
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -37,7 +37,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-from benchmarks.browser import app_server
+from benchmarks.browser import app_server, cpu_seconds
 
 PAGES = ("explorer", "gradients", "compare", "conventions")
 SLIDER_LABEL = "α (log scale)"
@@ -208,11 +208,6 @@ def warm(url: str, pages=PAGES, timeout: float = 120.0) -> list[str]:
     return [e for page in pages for e in asyncio.run(_open(url, page, timeout))]
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / 100.0  # utime + stime, in clock ticks
-
-
 def _peak_rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -314,15 +309,15 @@ def main(argv: list[str] | None = None) -> list[Student]:
         from deploy.cluster import cluster
         with cluster(args.replicas) as c:
             pids = [p.pid for p in c.replicas.values()]
-            cpu0 = sum(map(_cpu_seconds, pids))
+            cpu0 = sum(map(cpu_seconds, pids))
             records, wall = run(c.url)
-            server = {"cores": (sum(map(_cpu_seconds, pids)) - cpu0) / wall,
+            server = {"cores": (sum(map(cpu_seconds, pids)) - cpu0) / wall,
                       "rss": sum(map(_peak_rss_mib, pids))}
     else:
         with app_server(with_process=True) as (url, proc):
-            cpu0 = _cpu_seconds(proc.pid)
+            cpu0 = cpu_seconds(proc.pid)
             records, wall = run(url)
-            server = {"cores": (_cpu_seconds(proc.pid) - cpu0) / wall,
+            server = {"cores": (cpu_seconds(proc.pid) - cpu0) / wall,
                       "rss": _peak_rss_mib(proc.pid)}
     print(report(records, wall, server))
     return records

@@ -26,33 +26,14 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, app_server, unavailable
+from benchmarks.browser import (CHROMIUM, CHROMIUM_ARGS, app_server, browser_pids, cpu_seconds,
+                                unavailable)
 
 SLIDER = 'input[type="range"][aria-label="α (log scale)"]'
 CAPTION = '[data-testid="stCaptionContainer"]'
 UPDATE = f"""() => Math.max(0, ...[...document.querySelectorAll('{CAPTION}')]
              .map(e => (e.innerText.match(/server compute .* update (\\d+)/) || [0, 0])[1])
              .map(Number))"""
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / 100.0  # clock ticks of 1/100 s
-
-
-def browser_pids() -> list[int]:
-    """Chromium's processes and Playwright's driver."""
-    pids = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                cmdline = (proc / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"chromium" in cmdline.split(b"\0")[0] or b"playwright" in cmdline:
-                pids.append(int(proc.name))
-    return pids
 
 
 class CpuSampler:
@@ -63,7 +44,7 @@ class CpuSampler:
         self.server_pid, self.last, self.stop = server_pid, {}, False
 
     def sample(self) -> None:
-        for pid in browser_pids() + [self.server_pid]:
+        for pid in browser_pids(driver=True) + [self.server_pid]:
             try:
                 self.last[pid] = cpu_seconds(pid)
             except OSError:  # exited between listing and reading
