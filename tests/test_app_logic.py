@@ -168,6 +168,7 @@ def test_enlarge_text_equals_plotlys_own_updates():
         expected = build()
         expected.update_layout(font=dict(size=18))
         expected.update_annotations(font_size=18)
+        expected.update_traces(textfont_size=18, selector=dict(mode="text"))
         if expected.layout.title.text:
             expected.update_layout(title_font_size=20)
         rng.bit_generator.state = state  # the same figure again
@@ -244,6 +245,25 @@ def test_the_same_figure_built_again_compares_equal_for_plotly_react():
     assert layout["title"]["text"] == "<b>J</b>"  # bold, as the theme draws titles
     assert layout["yaxis"]["gridcolor"] == figures._GRID and layout["yaxis"]["automargin"]
     assert layout["yaxis"]["title"]["text"] == "∂y / ∂x"  # the figure's own settings kept
+
+
+def test_image_figures_label_their_maps_with_one_text_trace_and_no_annotations():
+    """The labels of the image figures are one text trace (figures._text_labels; plotly draws
+    annotations twice as slowly): the panel row's titles and each colour bar's low, middle and
+    high value, placed at the bar's bottom, middle and top; the grid's channel names, each at
+    its tile's top left corner."""
+    z = np.arange(1.0, 13.0).reshape(3, 4)
+    row = figures.panels_row({"input": z, "gain": 100 * z})
+    assert not row.layout.annotations and len(row.data) == 1 and row.data[0].mode == "text"
+    labels = dict(zip(row.data[0].text, row.data[0].y))
+    assert {"input x", "gain y / x"} <= set(labels)
+    for values in (z, 100 * z):
+        low, mid, high = (f"{v:.3g}" for v in (values.min(), values.mean(), values.max()))
+        assert labels[high] < labels[mid] < labels[low]  # the y axis points down: high on top
+    grid = figures.channel_grid(np.zeros((3, 8, 8)), False, "", wrap=2)
+    assert not grid.layout.annotations and list(grid.data[0].text) == ["ch 0", "ch 1", "ch 2"]
+    corners = list(zip(grid.data[0].x, grid.data[0].y))
+    assert corners == [(2, 2), (14, 2), (2, 14)]  # 8 px tiles and 4 px gaps, wrapped after 2
 
 
 def test_panel_images_are_their_maps_through_the_colour_scale():

@@ -310,6 +310,8 @@ def test_presentation_mode_folds_the_set_up_controls_and_enlarges_figure_text():
     layout = json.loads(panel.proto.spec)["layout"]
     assert layout["font"]["size"] >= 16
     assert all(a["font"]["size"] >= 16 for a in layout.get("annotations", []))
+    texts = [t for t in json.loads(panel.proto.spec)["data"] if t.get("mode") == "text"]
+    assert texts and all(t["textfont"]["size"] >= 16 for t in texts)  # the map labels too
     plain = open_page("explorer")
     assert "Image, feature maps, presets, mode and convention" not in [e.label for e in plain.expander]
 
