@@ -110,66 +110,64 @@ def lrn_panel(feats: np.ndarray) -> None:
                    "slider above sets any value in between. The colours keep one scale over "
                    "all frames.")
 
-    # --- deeper looks, in tabs: only the open tab is computed and drawn ------------------------
-    all_tab, stats_tab, pixel_tab, order_tab, export_tab = st.tabs(
-        controls.TABS, key=K + "tab", on_change="rerun")
-    if all_tab.open:
-        with all_tab:
-            g1, g2 = st.columns([3, 1])
-            view = g1.radio("Show", controls.VIEWS, key=K + "view", horizontal=True)
-            per_channel = g2.toggle("Colour scale per channel", key=K + "per_channel_scale")
-            ui.chart(figures.channel_grid(
-                maps[view], per_channel, f"{view}, all {C} channels"
-                + (" (each scaled to its own range)" if per_channel else " (one shared scale)")))
+    # --- deeper looks, one at a time: only the chosen one is computed and drawn --------------
+    # A segmented control, not st.tabs: a tab panel searches all of its content for something
+    # focusable after each render and each change inside it (react-aria's useHasTabbableChild),
+    # about 40 ms of the browser's CPU per slider move with the channel grid in it.
+    look = st.segmented_control("Look closer", controls.TABS, key=K + "tab", required=True,
+                                label_visibility="collapsed")
+    if look == "All channels":
+        g1, g2 = st.columns([3, 1])
+        view = g1.radio("Show", controls.VIEWS, key=K + "view", horizontal=True)
+        per_channel = g2.toggle("Colour scale per channel", key=K + "per_channel_scale")
+        ui.chart(figures.channel_grid(
+            maps[view], per_channel, f"{view}, all {C} channels"
+            + (" (each scaled to its own range)" if per_channel else " (one shared scale)")))
 
-    if stats_tab.open:
-        with stats_tab:
-            stats = explore.channel_stats(maps["input"], maps["output"])
-            st.dataframe({"channel": np.arange(C), **stats}, hide_index=True, height=220,
-                         column_config={"changed > 1%": st.column_config.ProgressColumn(
-                             "changed > 1%", min_value=0.0, max_value=1.0, format="percent")})
+    if look == "Statistics":
+        stats = explore.channel_stats(maps["input"], maps["output"])
+        st.dataframe({"channel": np.arange(C), **stats}, hide_index=True, height=220,
+                     column_config={"changed > 1%": st.column_config.ProgressColumn(
+                         "changed > 1%", min_value=0.0, max_value=1.0, format="percent")})
 
-    if pixel_tab.open:
-        with pixel_tab:
-            p1, p2, p3 = st.columns([1, 1, 3])
-            hint = "-1: the channel's strongest activation"
-            row = p1.number_input("Row", -1, H - 1, key=K + "row", help=hint)
-            col = p2.number_input("Column", -1, W - 1, key=K + "col", help=hint)
-            if row < 0 or col < 0:  # where there is something to see
-                peak_row, peak_col = np.unravel_index(np.argmax(feats[channel]), (H, W))
-                row, col = (peak_row if row < 0 else row), (peak_col if col < 0 else col)
-            px = explore.inspect_pixel(feats, state, channel, row, col)
-            if mode == "across":
-                ui.chart(figures.window_bars(px.labels, px.squares, px.centre), p3)
-            else:
-                ui.chart(figures.window_heatmap(px.squares, *px.origin), p3)
-            p1.markdown(
-                f"channel {channel}, pixel (row {row}, column {col})\n\n"
-                f"x = **{px.x:.4g}**\n\nS = Σ x² = **{px.S:.4g}**\n\n"
-                f"k + a·S = {w.k:g} + {px.a:.4g} × {px.S:.4g} = **{px.D:.4g}**\n\n"
-                f"gain = {px.D:.4g}^-{beta:g} = **{px.gain:.4g}**\n\ny = x · gain = **{px.y:.4g}**")
+    if look == "Pixel inspector":
+        p1, p2, p3 = st.columns([1, 1, 3])
+        hint = "-1: the channel's strongest activation"
+        row = p1.number_input("Row", -1, H - 1, key=K + "row", help=hint)
+        col = p2.number_input("Column", -1, W - 1, key=K + "col", help=hint)
+        if row < 0 or col < 0:  # where there is something to see
+            peak_row, peak_col = np.unravel_index(np.argmax(feats[channel]), (H, W))
+            row, col = (peak_row if row < 0 else row), (peak_col if col < 0 else col)
+        px = explore.inspect_pixel(feats, state, channel, row, col)
+        if mode == "across":
+            ui.chart(figures.window_bars(px.labels, px.squares, px.centre), p3)
+        else:
+            ui.chart(figures.window_heatmap(px.squares, *px.origin), p3)
+        p1.markdown(
+            f"channel {channel}, pixel (row {row}, column {col})\n\n"
+            f"x = **{px.x:.4g}**\n\nS = Σ x² = **{px.S:.4g}**\n\n"
+            f"k + a·S = {w.k:g} + {px.a:.4g} × {px.S:.4g} = **{px.D:.4g}**\n\n"
+            f"gain = {px.D:.4g}^-{beta:g} = **{px.gain:.4g}**\n\ny = x · gain = **{px.y:.4g}**")
 
-    if order_tab.open:
-        with order_tab:
-            if mode != "across":
-                st.info("Within-channel LRN never mixes channels, so their order does not matter.")
-            elif st.toggle("Shuffle the channel order", key=K + "shuffle"):
-                diff, worst = ui.on_torch_thread(explore.shuffle_effect, feats, state)
-                st.metric("Largest change of the output after shuffling the channels",
-                          f"{100 * worst:.1f}% of the largest output")
-                ui.chart(figures.channel_grid(diff, False, "|output(shuffled) - output|"))
-            ui.explain("A layer's filters have no natural order, yet across-channel LRN sums "
-                       "over index neighbours: shuffling them changes what competes with what.")
+    if look == "Channel order":
+        if mode != "across":
+            st.info("Within-channel LRN never mixes channels, so their order does not matter.")
+        elif st.toggle("Shuffle the channel order", key=K + "shuffle"):
+            diff, worst = ui.on_torch_thread(explore.shuffle_effect, feats, state)
+            st.metric("Largest change of the output after shuffling the channels",
+                      f"{100 * worst:.1f}% of the largest output")
+            ui.chart(figures.channel_grid(diff, False, "|output(shuffled) - output|"))
+        ui.explain("A layer's filters have no natural order, yet across-channel LRN sums "
+                   "over index neighbours: shuffling them changes what competes with what.")
 
-    if export_tab.open:
-        with export_tab:
-            output = result.maps["output"]  # encoded only when clicked
-            st.download_button("Output tensor (.npy, C x H x W)", lambda: explore.npy_bytes(output),
-                               file_name="lrn_output.npy", mime="application/octet-stream")
-            st.caption("Figures: the camera icon on each chart downloads it as a PNG.")
-            for framework, code in explore.code_snippets(state).items():
-                st.caption(framework)
-                st.code(code, language="python")
+    if look == "Export":
+        output = result.maps["output"]  # encoded only when clicked
+        st.download_button("Output tensor (.npy, C x H x W)", lambda: explore.npy_bytes(output),
+                           file_name="lrn_output.npy", mime="application/octet-stream")
+        st.caption("Figures: the camera icon on each chart downloads it as a PNG.")
+        for framework, code in explore.code_snippets(state).items():
+            st.caption(framework)
+            st.code(code, language="python")
     ui.compute_caption(started, "lrn_runs", ui.device())
     page.save()
 

@@ -60,13 +60,19 @@ def test_explorer_slider_move_redraws_without_errors(server, page):
     shot(page, "explorer_after_slider")
 
 
-def test_explorer_tabs_and_a_hand_edited_url(server, page):
+def test_explorer_looks_and_a_hand_edited_url(server, page):
     open_page(page, f"{server}/explorer?n=banana&convention=caffe&mode=within&tab=Pixel+inspector",
               charts=2)
     assert exception_boxes(page) == []
     assert page.get_by_text("n='banana' is not valid").count() == 1
     assert page.get_by_text("S = Σ x²").count() == 1  # the pixel inspector's arithmetic
     shot(page, "explorer_within_pixel_inspector")
+    # another look, picked in the segmented control in place of tabs (its buttons are radios)
+    page.get_by_role("radio", name="Channel order").click()
+    page.get_by_text("never mixes channels").wait_for(timeout=30_000)
+    wait_for_app(page)
+    assert page.get_by_text("S = Σ x²").count() == 0 and "tab=Channel+order" in page.url
+    assert exception_boxes(page) == []
 
 
 def test_presentation_mode_hides_the_explanations(server, page):
