@@ -71,6 +71,10 @@ def _figure(data: list | dict, layout: dict, frames: list | None = None) -> go.F
             layout[name] = _merged(_X_LOOK if name[0] == "x" else _Y_LOOK, layout[name])
     if layout.get("title", {}).get("text"):
         layout["title"] = layout["title"] | dict(text=f"<b>{layout['title']['text']}</b>")
+    # An empty template, else plotly.py copies its default one (Streamlit's) into the new
+    # figure and again in to_dict, only for _Untemplated to drop it: 1.1 of the 2.6 ms that a
+    # channel grid's figure took to build and serialise, four times a move on Gradients.
+    layout["template"] = {}
     return _Untemplated(_plain(data), layout, _plain(frames), _validate=VALIDATE)
 
 
