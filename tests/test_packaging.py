@@ -118,4 +118,4 @@ def test_installed_metadata_splits_the_core_from_the_app(installed):
     requirements = [Requirement(line) for line in out.splitlines()]
     core = {r.name for r in requirements if r.marker is None}
     app = {r.name for r in requirements if r.marker is not None and 'extra == "app"' in str(r.marker)}
-    assert core == {"torch", "numpy"} and app == {"streamlit", "plotly", "pillow"}
+    assert core == {"torch", "numpy"} and app == {"streamlit", "plotly", "pillow", "orjson"}
