@@ -19,18 +19,30 @@ in the same run on its own server, and every page's median is also given as a ra
 this machine is shared and noisy, and the ratio holds better than the milliseconds.
 Unless ``--no-scrub``, it also times the Explorer's scrub view: a click on a step of its
 plotly slider to the redrawn figure, with no server round trip.
+
+    python -m benchmarks.app_latency --against ../old [--moves 32] [--pages ...]
+
+compares this checkout with another one (a git worktree of an older commit, say) instead:
+one server from each, the same page open on both in one browser, and the moves alternated
+two at a time between them, so that the machine's swings in speed (the trivial page's
+median moves from 28 to 65 ms here within the hour) fall on both alike. It prints each
+side's median key press to last change, server CPU and browser CPU per move, and the
+median of the paired differences.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from benchmarks.browser import (app_server, browser_page, browser_pids, cpu_seconds, open_page,
+from benchmarks.browser import (CHROMIUM, CHROMIUM_ARGS, ROOT, app_server, browser_page,
+                                browser_pids, cpu_seconds, open_page,
                                 panel_update, scrub_figure_image, slider, unavailable,
                                 wait_for_panel_update)
 
@@ -134,17 +146,69 @@ def scrub_steps(url: str, steps: int) -> list[float]:
         return times[2:]  # the first steps warm plotly's code paths
 
 
+def measure_pair(other: Path, path: str, charts: int, moves: int) -> dict[str, Moves]:
+    """The same page served from this checkout ("this") and from ``other`` ("other"), open in
+    one browser; ``moves`` moves on each, alternated two at a time (which side goes first
+    alternates too)."""
+    from playwright.sync_api import sync_playwright
+
+    with contextlib.ExitStack() as stack:
+        servers = {side: stack.enter_context(app_server(with_process=True, root=root))
+                   for side, root in (("this", ROOT), ("other", other))}
+        playwright = stack.enter_context(sync_playwright())
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=CHROMIUM_ARGS)
+        stack.callback(browser.close)
+        pages = {}
+        for side, (url, _) in servers.items():
+            pages[side] = browser.new_page(viewport={"width": 1600, "height": 1000})
+            open_page(pages[side], f"{url}/{path}?{START}", charts=charts)
+            measure(pages[side], 2)  # warm-up, as in measure_server
+        runs = {side: [] for side in servers}
+        for i in range(moves // 2):
+            for side in (("this", "other") if i % 2 == 0 else ("other", "this")):
+                runs[side].append(measure(pages[side], 2, servers[side][1].pid))
+    return {side: Moves([t for m in r for t in m.latency_ms], [t for m in r for t in m.reported_ms],
+                        statistics.mean(m.cpu_ms_per_move for m in r),
+                        statistics.mean(m.browser_cpu_ms_per_move for m in r))
+            for side, r in runs.items()}
+
+
+def print_pairs(other: Path, pages: list[str], moves: int) -> None:
+    print(f"This checkout against {other}: key press on the α slider to the last change of the "
+          f"page, {moves // 2 * 2} moves on each side, alternated two at a time")
+    print(f"{'page':<13}{'this':>8}{'other':>8}{'paired diff':>13}{'server CPU':>12}{'other':>8}"
+          f"{'browser CPU':>13}{'other':>8}")
+    for name in pages:
+        r = measure_pair(other, name, PAGES[name][0], moves)
+        diff = statistics.median(a - b for a, b in zip(r["this"].latency_ms, r["other"].latency_ms))
+        print(f"{name:<13}{statistics.median(r['this'].latency_ms):>6.0f}ms"
+              f"{statistics.median(r['other'].latency_ms):>6.0f}ms{diff:>+11.0f}ms"
+              f"{r['this'].cpu_ms_per_move:>10.0f}ms{r['other'].cpu_ms_per_move:>6.0f}ms"
+              f"{r['this'].browser_cpu_ms_per_move:>11.0f}ms"
+              f"{r['other'].browser_cpu_ms_per_move:>6.0f}ms")
+    print("paired diff: the median of (this - other) over the pairs of moves; negative: this "
+          "checkout is faster")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--moves", type=int, default=10)
     parser.add_argument("--pages", nargs="+", default=list(PAGES), choices=list(PAGES))
     parser.add_argument("--no-scrub", dest="scrub", action="store_false")
+    parser.add_argument("--against", type=Path, metavar="CHECKOUT",
+                        help="compare with the app in another checkout, moves alternated")
     args = parser.parse_args(argv)
     reason = unavailable()
     if reason:
         raise SystemExit(f"cannot run: {reason}")
     if not 1 <= args.moves <= 35:  # the α slider has 40 stops above 1e-6
         raise SystemExit("--moves: 1 to 35")
+    if args.against:
+        if not (args.against / "app.py").is_file() or args.moves < 2:
+            raise SystemExit("--against: a checkout of this app (with its app.py); --moves >= 2")
+        print_pairs(args.against.resolve(), args.pages, args.moves)
+        return
     results = {}
     with app_server(with_process=True, script="benchmarks/trivial_app.py") as (url, server):
         results["trivial"] = measure_server(url, server.pid, "", 0, args.moves)

@@ -64,9 +64,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def app_server(timeout: float = 90.0, with_process: bool = False, script: str = "app.py"):
+def app_server(timeout: float = 90.0, with_process: bool = False, script: str = "app.py",
+               root: Path = ROOT):
     """Start `streamlit run <script>` (the app by default) on 127.0.0.1 with the project's
-    configuration; yield its base URL (and the process, when ``with_process``); stop it."""
+    configuration, from the checkout at ``root`` (this one by default); yield its base URL
+    (and the process, when ``with_process``); stop it."""
     port = free_port()
     log = open(ROOT / "artifacts" / f"server-{port}.log", "w") if (ROOT / "artifacts").is_dir() \
         else subprocess.DEVNULL
@@ -74,7 +76,7 @@ def app_server(timeout: float = 90.0, with_process: bool = False, script: str = 
         [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",
          "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        cwd=root, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout

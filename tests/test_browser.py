@@ -214,6 +214,16 @@ def test_latency_script_can_measure_the_current_page(server, page):
     assert "alpha=3.16e-06" in page.url  # two quarter-decade stops up: a new value each move
 
 
+def test_latency_script_can_pair_two_checkouts():
+    # --against: two servers (this checkout twice here), the same page, moves alternated.
+    from benchmarks.app_latency import measure_pair
+    pair = measure_pair(ROOT, "explorer", 2, moves=4)
+    assert set(pair) == {"this", "other"}
+    for moves in pair.values():
+        assert len(moves.latency_ms) == 4 and all(latency > 0 for latency in moves.latency_ms)
+        assert moves.cpu_ms_per_move > 0 and moves.browser_cpu_ms_per_move > 0
+
+
 def test_scrub_view_changes_under_the_mouse(server, page):
     open_page(page, f"{server}/explorer?scrub=alpha", charts=3)
     figure = page.locator(".st-key-scrub_view .js-plotly-plot")
