@@ -571,6 +571,7 @@ def scrub_figure(output: np.ndarray, gain: np.ndarray, mean_gain: np.ndarray, va
                     "middle right", 11) for frac in (0.0, 0.5, 1.0)]
     labels += [("output y", w / 2, -0.02 * h, "top center", 15),
                ("gain y / x", w + gap + w / 2, -0.02 * h, "top center", 15)]
+    # the curve's title sits above its subplot, in paper coordinates: an annotation still
     annotations = [dict(text=f"mean gain against {label}", x=0.9, y=1.0, xref="paper",
                         yref="paper", yanchor="bottom", showarrow=False, font=dict(size=15))]
     curve = dict(type="scatter", x=values, y=mean_gain, xaxis="x2", yaxis="y2", mode="lines",
