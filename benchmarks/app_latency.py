@@ -41,10 +41,9 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.browser import (CHROMIUM, CHROMIUM_ARGS, ROOT, app_server, browser_page,
-                                browser_pids, cpu_seconds, open_page,
-                                panel_update, scrub_figure_image, slider, unavailable,
-                                wait_for_panel_update)
+from benchmarks.browser import (ROOT, app_server, browser_page, browser_pids, cpu_seconds,
+                                open_page, panel_update, scrub_figure_image, slider,
+                                unavailable, wait_for_panel_update)
 
 # page -> (figures to wait for when opening it, target key press to last change in ms,
 #          target server CPU per move in ms): issue 11's targets.
@@ -150,18 +149,13 @@ def measure_pair(other: Path, path: str, charts: int, moves: int) -> dict[str, M
     """The same page served from this checkout ("this") and from ``other`` ("other"), open in
     one browser; ``moves`` moves on each, alternated two at a time (which side goes first
     alternates too)."""
-    from playwright.sync_api import sync_playwright
-
     with contextlib.ExitStack() as stack:
         servers = {side: stack.enter_context(app_server(with_process=True, root=root))
                    for side, root in (("this", ROOT), ("other", other))}
-        playwright = stack.enter_context(sync_playwright())
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=CHROMIUM_ARGS)
-        stack.callback(browser.close)
-        pages = {}
+        first = stack.enter_context(browser_page(1600, 1000))
+        pages = {"this": first, "other": first.context.browser.new_page(
+            viewport={"width": 1600, "height": 1000})}  # a second tab of the same browser
         for side, (url, _) in servers.items():
-            pages[side] = browser.new_page(viewport={"width": 1600, "height": 1000})
             open_page(pages[side], f"{url}/{path}?{START}", charts=charts)
             measure(pages[side], 2)  # warm-up, as in measure_server
         runs = {side: [] for side in servers}
