@@ -90,9 +90,10 @@ def _plain(value):
 
 
 class _Untemplated(go.Figure):
-    """A figure whose dict (what st.plotly_chart and to_json send) leaves out the template
-    that plotly.py gives every new figure (Streamlit's, once Streamlit is imported), and whose
-    layout's datarevision is a digest of its data: the same figure, the same revision."""
+    """A figure whose dict (what st.plotly_chart and to_json send) has no template at all,
+    not even the empty one _figure gives it (plotly.js compares a template by reference, and
+    Streamlit's second render parses the figure afresh), and whose layout's datarevision is a
+    digest of its data: the same figure, the same revision."""
 
     def to_dict(self) -> dict:
         figure = super().to_dict()
