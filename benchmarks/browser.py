@@ -114,10 +114,18 @@ def browser_page(width: int = 1600, height: int = 1000):
 
 
 def wait_for_app(page, timeout: float = 60_000) -> None:
-    """Until the script has finished running and the charts are drawn."""
+    """Until the script has finished running and the charts are drawn.
+
+    The app root's ``data-test-script-state`` says whether a run is under way from the moment
+    the browser asks for one; the status widget ("Running...") shows only after a delay, so a
+    page can be mid-run without it. A key pressed during a run can be lost (the run re-renders
+    the buttons whose shortcuts it would press), so tests wait for the run to end."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+        """() => document.querySelector('[data-testid="stApp"]')
+                   ?.getAttribute('data-test-script-state') === 'notRunning'
+                 && !document.querySelector('[data-testid="stStatusWidget"]')""",
+        timeout=timeout)
     page.wait_for_timeout(300)
 
 
