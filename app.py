@@ -11,7 +11,7 @@ import streamlit as st
 import torch
 
 import lrn_app.server  # once per process: imports, then gc.freeze(); see there
-from lrn_app import lesson_ui
+from lrn_app import lesson_ui, ui
 
 if "present" not in st.session_state:  # a bookmarked lesson may open in presentation mode
     st.session_state["present"] = st.query_params.get("present") == "1"
@@ -19,7 +19,7 @@ presenting = st.session_state["present"]
 
 # On a projector the figures need the screen: the sidebar starts closed, the page starts at
 # the top (Streamlit leaves 6rem above it for its header) and its text is larger.
-st.set_page_config(page_title="LRN Explorer", page_icon=":material/blur_on:", layout="wide",
+st.set_page_config(page_title="LRN Explorer", page_icon=ui.APP_ICON, layout="wide",
                    initial_sidebar_state="collapsed" if presenting else "auto")
 if presenting:
     st.html("<style>.stMainBlockContainer {padding-top: 4.5rem; padding-bottom: 2rem}"

@@ -7,6 +7,7 @@ import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, fields
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -26,6 +27,9 @@ from .training_pool import TrainingPool
 # one LRN pass). Torch work therefore runs on these long-lived threads, one per core,
 # each single-threaded: on a shared server, two sessions then compute side by side,
 # and a busy core (the browser, on a laptop) no longer stalls an OpenMP barrier.
+# The browser tab's icon, shipped: a Material icon as page_icon becomes an address on Google's
+# font server (fonts.gstatic.com), which a classroom without internet cannot reach.
+APP_ICON = (Path(__file__).resolve().parent / "assets" / "icon.png").read_bytes()
 PLOT = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}  # chart config
 
 _TORCH_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lrn-torch",

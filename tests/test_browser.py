@@ -43,6 +43,18 @@ def test_home_page(server, page):
     shot(page, "home")
 
 
+def test_nothing_is_fetched_from_outside_the_server(server, page):
+    """A classroom may have no internet: fonts, icons and scripts all come from the app."""
+    asked = []
+    page.on("request", lambda request: asked.append(request.url))
+    for address in ["", "explorer", "lessons"]:
+        open_page(page, f"{server}/{address}", charts=1 if address != "lessons" else 0)
+    icon = page.evaluate("() => document.querySelector('link[rel~=\"icon\"]')?.href")
+    assert icon and icon.startswith(server), icon  # the tab's icon too
+    outside = sorted({url for url in asked if not url.startswith(server)})
+    assert len(asked) > 10 and outside == []
+
+
 def test_explorer_slider_move_redraws_without_errors(server, page):
     open_page(page, f"{server}/explorer", charts=2)  # a bookmark keeps the frame and sidebar
     assert page.get_by_text("Compute device:").count() == 1

@@ -92,11 +92,14 @@ from lrn_app.features import feature_maps, load_learned
 from lrn_app.samples import load_sample
 import json
 image = load_sample("cat", 64)  # a shipped photograph
-print(json.dumps(dict(file=lrn_app.__file__, image=image.shape,
+from pathlib import Path
+icon = (Path(lrn_app.__file__).parent / "assets" / "icon.png").read_bytes()[:8]  # the tab's icon
+print(json.dumps(dict(file=lrn_app.__file__, image=image.shape, icon=icon.hex(),
                       learned=feature_maps(image, "learned").shape, filters=len(load_learned()[0]))))
 """)
     found = json.loads(out)
     assert Path(found["file"]).is_relative_to(env)
+    assert found["icon"] == b"\x89PNG\r\n\x1a\n".hex()
     assert max(found["image"][:2]) == 64 and found["filters"] == 12 and found["learned"][0] == 12
 
 
