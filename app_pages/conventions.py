@@ -13,6 +13,7 @@ from lrn_core.conventions import describe_window
 K = "c_"  # this page's widget keys: c_<field of controls.Conventions>
 page = ui.PageState(controls.Conventions, K)
 FEATURES = (16, 128)  # the proof's Gabor channels and working size
+MATRIX_WIDTH = 540  # px: a difference matrix, its nine columns wide enough for "5.7e-5"
 
 page.start()  # a hand-edited address: its repairs are shown
 
@@ -54,17 +55,24 @@ def setting_and_proof() -> None:
                                     state.mode, True)
     naive = ui.on_torch_thread(translator.agreement, feats, params, state.convention, state.mode,
                                False)
-    left, right = st.columns(2)
-    for column, result, title in ((left, translated, "with the translated parameters"),
-                                  (right, naive, "with the same four numbers (a naive port)")):
+    # Side by side where two fit at a width whose cells' numbers read (a 1280-px projector
+    # without the sidebar), else one above the other.
+    matrices = st.container(horizontal=True, gap="medium")
+    for result, title in ((translated, "Translated parameters"),
+                          (naive, "The same four numbers (a naive port)")):
+        column = matrices.container(width=MATRIX_WIDTH)
         ui.chart(figures.difference_matrix(result.names, result.matrix,
-                                           f"Largest difference, {title}"), column)
+                                           f"{title}: largest difference"), column)
         if result is translated and result.missing:
             column.caption(f"No exact equivalent in {', '.join(result.missing)} (the table above "
                            "says why).")
         elif result.missing:
             column.caption(" ".join(f"**{name}** refuses: {why}."
                                     for name, why in result.missing.items()))
+        for name, cells in result.undefined.items():
+            column.warning(f"{name} gives NaN in {cells} of {feats.size} outputs: with k = 0 an "
+                           "all-zero window is 0 / 0 there (lrn_core defines 0). Those outputs "
+                           "are left out of its differences.")
     st.caption(f"{translator.TORCH_OWN}: torch's F.local_response_norm across channels; within a "
                "channel, the note's avg_pool2d formula. Every other row runs lrn_core, so this one "
                "is the outside witness.")

@@ -413,17 +413,27 @@ def activation_statistics(edges: np.ndarray, counts: dict[str, np.ndarray],
     return _figure(traces, layout)
 
 
+def _short_e(value: float) -> str:
+    """1.5e-07 as 1.5e-7: a cell's number, one character shorter so that it fits its cell."""
+    if not np.isfinite(value):
+        return "NaN" if np.isnan(value) else f"{value}"
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
 def difference_matrix(names: list[str], matrix: np.ndarray, title: str) -> go.Figure:
     """Pairwise largest differences, coloured on a log scale (1e-8 and 1e-1 must both
     read), each cell labelled with its value."""
     shade = np.log10(np.maximum(matrix, 1e-12))
-    text = [[f"{v:.1e}" if v > 0 else "0" for v in row] for row in matrix]
+    text = [["0" if v == 0 else _short_e(v) for v in row] for row in matrix]
     return _figure([dict(type="heatmap", z=shade, x=names, y=names, text=text,
                          texttemplate="%{text}", zmin=-12, zmax=0, colorscale=_colorscale("Reds"),
                          showscale=False, hovertemplate="%{y} vs %{x}: %{text}<extra></extra>")],
-                   # room for the names, the x axis's slanted where the columns are narrow
-                   dict(height=80 + 45 * len(names), margin=dict(l=95, r=60, t=40, b=80),
-                        title=dict(text=title), yaxis=dict(autorange="reversed")))
+                   # room for the names, the x axis's slanted where the columns are narrow;
+                   # automargin: the last slanted name reaches past the plot's right edge
+                   dict(height=80 + 45 * len(names), margin=dict(l=95, r=20, t=40, b=80),
+                        title=dict(text=title), xaxis=dict(automargin=True),
+                        yaxis=dict(autorange="reversed")))
 
 
 def number_grid(values: np.ndarray, row_labels, col_labels, title: str,

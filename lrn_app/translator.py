@@ -6,7 +6,7 @@ Facts come from shared/design/lrn-conventions.md; every number is computed by lr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -43,6 +43,9 @@ class Agreement:
     names: list[str]  # conventions that could run
     matrix: np.ndarray  # [i, j]: max |y_i - y_j| / max |y of the source convention|
     missing: dict[str, str]  # convention -> why it could not run
+    # name -> its cells that are NaN, left out of its differences. Only torch's own can have
+    # them: with k = 0 an all-zero window gives it 0 / 0, where lrn_core defines 0.
+    undefined: dict[str, int] = field(default_factory=dict)
 
 
 def agreement(features: np.ndarray, params: dict, source: str, mode: str,
@@ -63,7 +66,8 @@ def agreement(features: np.ndarray, params: dict, source: str, mode: str,
     except ValueError as err:
         missing[TORCH_OWN] = str(err)
     names = list(outputs)
-    scale = float(outputs[source].abs().max()) if source in outputs else 1.0
+    undefined = {name: n for name, y in outputs.items() if (n := int(torch.isnan(y).sum()))}
+    scale = float(outputs[source].nan_to_num().abs().max()) if source in outputs else 1.0
     # Each pair once (the matrix is symmetric, its diagonal 0), through one reused buffer:
     # a fresh tensor per difference cost more in page faults than the arithmetic.
     matrix = np.zeros((len(names), len(names)))
@@ -71,8 +75,10 @@ def agreement(features: np.ndarray, params: dict, source: str, mode: str,
     for i, a in enumerate(names):
         for j in range(i + 1, len(names)):
             torch.sub(outputs[a], outputs[names[j]], out=difference)
+            if a in undefined or names[j] in undefined:  # rare (k = 0): a NaN is no difference
+                difference.nan_to_num_(nan=0.0)
             matrix[i, j] = matrix[j, i] = float(difference.abs_().max()) / (scale or 1.0)
-    return Agreement(names, matrix, missing)
+    return Agreement(names, matrix, missing, undefined)
 
 
 TORCH_OWN = "torch's own"  # a short label: F.local_response_norm, or the avg_pool2d formula

@@ -302,3 +302,17 @@ def test_panel_images_are_their_maps_through_the_colour_scale():
         levels = np.rint((z - z.min()) / (z.max() - z.min()) * 255).astype(int)
         np.testing.assert_array_equal(rgb, lut[levels])
         assert (rgb[z == z.min()] == lut[0]).all() and (rgb[z == z.max()] == lut[255]).all()
+
+
+def test_difference_matrix_labels_each_cell_with_its_value_and_a_nan_as_nan():
+    """Short labels (1.5e-7, not 1.5e-07) so that nine columns read on a projector; a NaN
+    cell says NaN rather than passing for 0."""
+    matrix = np.array([[0.0, 1.5e-7, 0.02], [1.5e-7, 0.0, np.nan], [0.02, np.nan, 0.0]])
+    figure = figures.difference_matrix(["a", "b", "c"], matrix, "d")
+    assert [list(row) for row in figure.data[0].text] == [["0", "1.5e-7", "2.0e-2"],
+                                                         ["1.5e-7", "0", "NaN"],
+                                                         ["2.0e-2", "NaN", "0"]]
+    for row, values in zip(figure.data[0].text, matrix):  # each label reads back as its value
+        for label, value in zip(row, values):
+            if np.isfinite(value):
+                assert float(label) == pytest.approx(value, rel=0.05)

@@ -200,6 +200,21 @@ def test_conventions_page_even_size_and_within_mode():
     assert float(re.search(r"agrees to within \*\*([0-9.e+-]+)\*\*", text).group(1)) < 1e-6
 
 
+def test_conventions_page_with_k_zero_says_where_torch_gives_nan():
+    """With k = 0, ReLU features' all-zero windows are 0 / 0 for torch's own LRN (lrn_core
+    defines 0): the page says how many outputs, and no NaN reaches the matrix or the text."""
+    at = open_page("conventions", {"convention": "pytorch", "k": "0"})
+    no_exceptions(at)
+    assert "torch's own gives NaN in" in messages(at) and "k = 0" in messages(at)
+    text = " ".join(m.value for m in at.markdown)
+    assert "nan" not in text.lower()
+    worst = float(re.search(r"agrees to within \*\*([0-9.e+-]+)\*\*", text).group(1))
+    assert worst < 1e-6
+    for chart in at.get("plotly_chart")[:2]:  # the two difference matrices
+        cells = json.loads(chart.proto.spec)["data"][0]["text"]
+        assert "NaN" not in sum(cells, [])
+
+
 @pytest.mark.parametrize("query", [
     {"convention": "cudnn", "n": "99", "k": "0", "beta": "0"},
     {"mode": "sideways", "alpha": "nan", "sample": "<script>"},

@@ -352,6 +352,33 @@ def test_conventions_page_from_the_sidebar(server, page):
     shot(page, "conventions_even_size")
 
 
+_MATRIX_CELLS = """() => [...document.querySelectorAll('.js-plotly-plot')].slice(0, 2).map(plot => {
+    const area = plot.querySelector('.nsewdrag').getBoundingClientRect();
+    const columns = new Set([...plot.querySelectorAll('.xtick')].map(t => t.textContent)).size;
+    return {x: area.x, y: area.y, cell: area.width / columns,
+            text: Math.max(...[...plot.querySelectorAll('text')].filter(
+                t => /^[0-9.]+e-?[0-9]+$/.test(t.textContent)).map(
+                t => parseFloat(getComputedStyle(t).fontSize)))};
+})"""
+
+
+@pytest.mark.parametrize("width, height, present", [(1280, 720, False), (1280, 720, True),
+                                                    (1920, 1080, False)])
+def test_conventions_matrices_read_on_a_projector(server, width, height, present):
+    """The two difference matrices: cells wide enough for their numbers (at least 40 px of
+    nine columns) in a font of at least 10 px; side by side where two fit, stacked at 1280 with
+    the sidebar open."""
+    with browser_page(width, height) as page:
+        open_page(page, f"{server}/conventions" + ("?present=1" if present else ""), charts=2)
+        page.locator(".js-plotly-plot").nth(1).scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        shot(page, f"conventions_matrices_{width}x{height}" + ("_present" if present else ""))
+        matrices = page.evaluate(_MATRIX_CELLS)
+        assert [m["cell"] >= 40 and m["text"] >= 10 for m in matrices] == [True, True], matrices
+        side_by_side = abs(matrices[0]["y"] - matrices[1]["y"]) < 1
+        assert side_by_side == (present or width == 1920), matrices
+
+
 def test_training_lab_trains_live_and_stops(server, page):
     # The most the page allows (4 variants x 5 seeds x 20 epochs: 400 run-epochs, about 3 min
     # here), so that even a CPU ten times faster is still training when Stop is clicked.

@@ -244,6 +244,24 @@ def test_same_numbers_in_other_libraries_disagree():
     assert "caffe" in result.missing and "odd" in result.missing["caffe"]
 
 
+def test_agreement_with_k_zero_leaves_torchs_nan_outputs_out_and_counts_them():
+    """k = 0: torch's F.local_response_norm gives 0 / 0 = NaN on an all-zero window, where
+    lrn_core defines 0. The matrix compares the other outputs and counts the NaN ones."""
+    feats = relu_features((6, 10, 10), seed=12)
+    feats[:, :3, :3] = 0  # all-zero windows for every size
+    params = dict(size=3, alpha=2.0, beta=0.75, k=0.0)
+    result = translator.agreement(feats, params, "pytorch", "across", translated=True)
+    theirs = F.local_response_norm(torch.from_numpy(feats)[None], 3, 2.0, 0.75, 0.0)[0]
+    assert result.undefined == {translator.TORCH_OWN: int(theirs.isnan().sum())}
+    assert result.undefined[translator.TORCH_OWN] >= 6 * 9
+    assert np.isfinite(result.matrix).all() and result.matrix.max() < 1e-6
+    mine = lrn(torch.from_numpy(feats), **params)
+    defined = ~theirs.isnan()
+    i = result.names.index(translator.TORCH_OWN)
+    assert result.matrix[0, i] == float((mine - theirs)[defined].abs().max()) / float(
+        mine.abs().max())
+
+
 def test_translation_table_keeps_the_source_numbers_and_explains_gaps():
     rows = {r["convention"]: r for r in translator.translations(
         dict(size=5, alpha=1e-4, beta=0.75, k=2.0), "alexnet", "across")}
