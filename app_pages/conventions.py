@@ -70,9 +70,9 @@ def setting_and_proof() -> None:
             column.caption(" ".join(f"**{name}** refuses: {why}."
                                     for name, why in result.missing.items()))
         for name, cells in result.undefined.items():
-            column.warning(f"{name} gives NaN in {cells} of {feats.size} outputs: with k = 0 an "
-                           "all-zero window is 0 / 0 there (lrn_core defines 0). Those outputs "
-                           "are left out of its differences.")
+            column.warning(f"{name} gives NaN in {cells} of {feats.size} outputs here: with "
+                           "k = 0 an all-zero window is 0 / 0 (lrn_core defines 0). This matrix "
+                           "leaves them out.")
     st.caption(f"{translator.TORCH_OWN}: torch's F.local_response_norm across channels; within a "
                "channel, the note's avg_pool2d formula. Every other row runs lrn_core, so this one "
                "is the outside witness.")
