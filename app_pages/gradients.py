@@ -6,7 +6,7 @@ import time
 import numpy as np
 import streamlit as st
 
-from lrn_app import controls, explore, figures, gradients, ui
+from lrn_app import controls, explore, figures, gradients, scrub, ui
 from lrn_app.samples import SAMPLES
 
 K = "g_"  # this page's widget keys: g_<field of controls.Gradients>
@@ -85,6 +85,19 @@ def gradients_panel(feats: np.ndarray, feats_key: str) -> None:
         st.info("Here even the centre is negative: this input is so strong that raising it "
                 "grows the denominator faster than the numerator (2aβx² > k + a·S), so the unit "
                 "saturates.")
+    parameter = st.radio("Scrub in the browser", controls.SCRUB, key=K + "scrub",
+                         horizontal=True,
+                         format_func=lambda p: "off" if p == "off" else scrub.PARAMETERS[p],
+                         help="Sends this output's Jacobian row at many values of one "
+                              "parameter; the figure's own slider then moves between them "
+                              "without waiting for the server.")
+    if parameter != "off":
+        ui.chart(ui.jacobian_scrub_figure(feats, (state.mode, state.convention, state.n, state.k,
+                                                  state.alpha, state.beta),
+                                          parameter, channel, row, col), key="jacobian_scrub")
+        st.caption(f"Each frame is exact (lrn_core's closed-form backward at that "
+                   f"{scrub.PARAMETERS[parameter]}); the slider above sets any value in between. "
+                   "One scale over all frames.")
 
     # --- BatchNorm couples the images of a batch -----------------------------------------------
     st.subheader("BatchNorm: one image's gradient depends on the rest of its batch")

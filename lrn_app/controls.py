@@ -27,7 +27,7 @@ from .tutorials import EXAMPLES
 UPLOAD = "upload"
 VIEWS = ("output", "input", "gain", "S", "denominator")
 TABS = ("All channels", "Statistics", "Pixel inspector", "Channel order", "Export")
-SCRUB = ("off", "alpha", "beta", "k", "n")  # the Explorer's scrub view: off, or what it sweeps
+SCRUB = ("off", "alpha", "beta", "k", "n")  # a scrub view (lrn_app.scrub): off, or what it sweeps
 # The frame's own URL parameters, known on every page (app.py and lrn_app.lesson_ui read them):
 # presentation mode, and the open lesson and its step.
 FRAME_PARAMS = ("present", "lesson", "step")
@@ -292,6 +292,7 @@ class Gradients(LRNControls):
     row: int = -1  # -1: where the channel is strongest
     col: int = -1
     mates: tuple = ("coffee", "astronaut", "gratings")  # BatchNorm's other images
+    scrub: str = "off"  # the Jacobian row's scrub view: off, or what it sweeps
 
     @staticmethod
     def repair_page(s, notices):

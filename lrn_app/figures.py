@@ -430,10 +430,11 @@ def difference_matrix(names: list[str], matrix: np.ndarray, title: str) -> go.Fi
                          texttemplate="%{text}", zmin=-12, zmax=0, colorscale=_colorscale("Reds"),
                          showscale=False, hovertemplate="%{y} vs %{x}: %{text}<extra></extra>")],
                    # room for the names, the x axis's slanted where the columns are narrow;
-                   # automargin: the last slanted name reaches past the plot's right edge
-                   dict(height=80 + 45 * len(names), margin=dict(l=95, r=20, t=40, b=80),
-                        title=dict(text=title), xaxis=dict(automargin=True),
-                        yaxis=dict(autorange="reversed")))
+                   # r: the last slanted name reaches past the plot's right edge, in
+                   # presentation mode's larger font too (plotly would widen a margin too
+                   # small for it, and draw the figure a second time on every move)
+                   dict(height=80 + 45 * len(names), margin=dict(l=95, r=45, t=40, b=80),
+                        title=dict(text=title), yaxis=dict(autorange="reversed")))
 
 
 def number_grid(values: np.ndarray, row_labels, col_labels, title: str,
@@ -587,7 +588,6 @@ def scrub_figure(output: np.ndarray, gain: np.ndarray, mean_gain: np.ndarray, va
                         yref="paper", yanchor="bottom", showarrow=False, font=dict(size=15))]
     curve = dict(type="scatter", x=values, y=mean_gain, xaxis="x2", yaxis="y2", mode="lines",
                  line=dict(color="#7f7f7f"), hoverinfo="skip")
-    animate = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
     layout = dict(
         # t: the toolbar; l and b: the slider and its labels
         height=height, margin=dict(l=15, r=5, t=60, b=65), showlegend=False,
@@ -596,12 +596,25 @@ def scrub_figure(output: np.ndarray, gain: np.ndarray, mean_gain: np.ndarray, va
         yaxis=dict(domain=[0.22, 1], range=[h, 0], visible=False, scaleanchor="x", fixedrange=True),
         xaxis2=dict(domain=[0.8, 1], type="log" if log_x else "linear", title=dict(text=label)),
         yaxis2=dict(domain=[0.3, 0.95], anchor="x2"),
-        sliders=[dict(active=active, pad=dict(t=10), len=0.72, x=0.0, y=0.12,
+        **_frame_controls(values, label, active, length=0.72, play_x=0.8))
+    frames = [dict(name=str(i), data=frame_data(i), traces=[0, 1]) for i in range(len(values))]
+    return _figure(frame_data(active) + [curve, _text_labels(labels)], layout, frames)
+
+
+def _frame_controls(values: list, label: str, active: int, length: float, play_x: float,
+                    play_anchor: str = "left") -> dict:
+    """A scrub figure's plotly slider (one step per frame, ``length`` of the width from the
+    left, under the plots, whose domains end above it) and its play and pause buttons (their
+    ``play_anchor`` side at ``play_x``). Either reaching into a margin would widen it: a
+    second drawing."""
+    animate = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
+    return dict(
+        sliders=[dict(active=active, pad=dict(t=10), len=length, x=0.0, y=0.12,
                       transition=dict(duration=0),  # the grip jumps: no 150 ms glide
                       currentvalue=dict(prefix=f"{label} = ", font=dict(size=16)),
                       steps=[dict(method="animate", label=f"{v:.3g}", args=[[str(i)], animate])
                              for i, v in enumerate(values)])],
-        updatemenus=[dict(type="buttons", direction="left", x=0.8, y=0.0, xanchor="left",
+        updatemenus=[dict(type="buttons", direction="left", x=play_x, y=0.0, xanchor=play_anchor,
                           buttons=[dict(label="▶ play", method="animate",
                                         args=[None, dict(mode="immediate", fromcurrent=True,
                                                          frame=dict(duration=150, redraw=True),
@@ -609,8 +622,55 @@ def scrub_figure(output: np.ndarray, gain: np.ndarray, mean_gain: np.ndarray, va
                                    dict(label="❚❚ pause", method="animate",
                                         args=[[None], dict(mode="immediate",
                                                            frame=dict(duration=0, redraw=False))])])])
-    frames = [dict(name=str(i), data=frame_data(i), traces=[0, 1]) for i in range(len(values))]
-    return _figure(frame_data(active) + [curve, _text_labels(labels)], layout, frames)
+
+
+_ABOVE_SLIDER = 0.32  # of the figure's plot height: where a Jacobian scrub view's plot starts
+
+
+def jacobian_scrub_figure(rows: np.ndarray, values: list, label: str, active: int,
+                          titles: list[str], channels: list[str] | None = None,
+                          origin: tuple[int, int] = (0, 0),
+                          centre: tuple[int, int] | None = None) -> go.Figure:
+    """One output's Jacobian row at each value of a parameter, as the frames of one figure
+    with plotly's own slider (as scrub_figure). Across channels ``rows`` is (frames,
+    channels), drawn as bars named ``channels``; within a channel (frames, rows, cols), a
+    heatmap whose top left input is ``origin``, its scale set by the neighbours of ``centre``
+    (the centre, far larger, saturates; the titles give its value). One scale over all frames,
+    so that a change is seen; each frame's title says its value."""
+    if channels is not None:
+        low, high = min(float(rows.min()), 0.0), max(float(rows.max()), 0.0)
+        pad = 0.05 * (high - low or 1.0)
+
+        def trace(i):
+            return dict(type="bar", x=channels, y=rows[i], marker=dict(color=_signed_colours(rows[i])),
+                        hovertemplate="%{x}: %{y:.4g}<extra></extra>")
+        axes = dict(yaxis=dict(range=[low - pad, high + pad], title=dict(text="∂y / ∂x"),
+                               zeroline=True, zerolinewidth=2, domain=[_ABOVE_SLIDER, 1]))
+        margin = dict(_AXES_MARGIN, b=65)
+    else:
+        others = rows.copy()
+        others[:, centre[0] - origin[0], centre[1] - origin[1]] = 0
+        bound = float(np.abs(others).max()) or float(np.abs(rows).max()) or 1.0
+        r, c = rows.shape[1:]
+
+        def trace(i):
+            return dict(type="heatmap", z=rows[i], x=list(range(origin[1], origin[1] + c)),
+                        y=list(range(origin[0], origin[0] + r)), colorscale=_colorscale("RdBu"),
+                        reversescale=True, zmin=-bound, zmax=bound,
+                        colorbar=dict(y=_ABOVE_SLIDER, yanchor="bottom", len=1 - _ABOVE_SLIDER),
+                        hovertemplate="row %{y}, column %{x}: %{z:.4g}<extra></extra>")
+        # constrain: square cells by narrowing the plot, not by widening the column range
+        axes = dict(yaxis=dict(autorange="reversed", scaleanchor="x", title=dict(text="row"),
+                               domain=[_ABOVE_SLIDER, 1]),
+                    xaxis=dict(title=dict(text="column"), constrain="domain"))
+        margin = dict(_COLOUR_BAR_MARGIN, b=65)
+    title = lambda i: dict(text=f"<b>{titles[i]}</b>")  # noqa: E731  (bold, as _figure's)
+    layout = dict(height=460, margin=margin, title=dict(text=titles[active]), **axes,
+                  **_frame_controls(values, label, active, length=0.75, play_x=1.0,
+                                    play_anchor="right"))
+    frames = [dict(name=str(i), data=[trace(i)], traces=[0], layout=dict(title=title(i)))
+              for i in range(len(values))]
+    return _figure([trace(active)], layout, frames)
 
 
 def claim_chart(chart) -> tuple[go.Figure, int]:

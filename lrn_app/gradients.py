@@ -90,18 +90,25 @@ class Jacobian:
 
 
 def jacobian(features: np.ndarray, lrn_args: dict, channel: int, row: int, col: int,
-             margin: int = 2) -> Jacobian:
+             margin: int = 2, reach: int | None = None) -> Jacobian:
     """One row of LRN's Jacobian, by the closed-form backward of a one-hot dL/dy.
 
-    ``margin`` extra positions beyond the window on each side show that it is zero there.
-    y[c, r, s] reads only the inputs of its own window, so the backward runs on the part of
-    the maps that holds it (the image's own borders kept): exact, and about ten times cheaper
-    than on every pixel of every channel.
+    ``margin`` extra positions beyond the window on each side show that it is zero there;
+    ``reach``, if given, fixes the neighbourhood instead, that many positions each side (the
+    scrub view's frames share one while the window's size changes). y[c, r, s] reads only
+    the inputs of its own window, so the backward runs on the part of the maps that holds it
+    (the image's own borders kept): exact, and about ten times cheaper than on every pixel
+    of every channel. A fixed ``reach`` must hold the window.
     """
     C, H, W = features.shape
     w = resolve(**lrn_args)
     # y_c reads the inputs of its own window, c - before .. c + after.
     reach_low, reach_high = w.before + margin, w.after + margin
+    if reach is not None:
+        if reach < max(w.before, w.after):
+            raise ValueError(f"reach {reach} does not hold the window ({w.before} before, "
+                             f"{w.after} after)")
+        reach_low = reach_high = reach
     if w.mode == "across":  # one pixel, every channel
         part, at = features[:, row:row + 1, col:col + 1], (channel, 0, 0)
     else:  # one channel, the pixels around (row, col)

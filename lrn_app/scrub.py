@@ -1,9 +1,10 @@
-"""The Explorer's scrub view: one of α, β, k or n swept over its range, every frame exact.
+"""The scrub views: one of α, β, k or n swept over its range, every frame exact.
 
 A Streamlit slider sends its value only when released, so a student sees nothing while
-dragging. The scrub view computes the chosen channel's output and gain at many values of
-one parameter (the others as set) and hands them to the browser as the frames of one plotly
-figure: its own slider then swaps frames with no server round trip.
+dragging. A scrub view computes what a page shows at many values of one parameter (the
+others as set) and hands them to the browser as the frames of one plotly figure: its own
+slider then swaps frames with no server round trip. The Explorer's shows a channel's output
+and gain; the Gradients page's, one output's row of the Jacobian.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import torch
 
 from lrn_core import lrn_parts, resolve
 
-from . import controls, figures
-from .controls import Explorer
+from . import controls, figures, gradients
+from .controls import Explorer, LRNControls
 
 PARAMETERS = {"alpha": "α", "beta": "β", "k": "k", "n": "n"}  # controls.SCRUB, less "off"
 FRAMES = 25  # values per sweep
@@ -35,7 +36,7 @@ class Sweep:
     mean_gain: np.ndarray  # (frames,): the channel's mean gain, for the curve beside the images
 
 
-def values(parameter: str, state: Explorer, channel_count: int) -> list:
+def values(parameter: str, state: LRNControls, channel_count: int) -> list:
     """The values a sweep visits, across the parameter's whole range: log-spaced for α
     (1e-6 to 1e4, as its slider), evenly spaced for β and k, and every allowed size for n
     (at most FRAMES of them, spread evenly; odd-only conventions have fewer)."""
@@ -53,6 +54,18 @@ def values(parameter: str, state: Explorer, channel_count: int) -> list:
     raise ValueError(f"cannot scrub {parameter!r}; choose one of {', '.join(PARAMETERS)}")
 
 
+def _settings(state: LRNControls, parameter: str, channel_count: int):
+    """(value, the settings with it, their window) for each value a sweep visits that some
+    library computes (k = 0 with alpha = 0 none does)."""
+    for value in values(parameter, state, channel_count):
+        s = replace(state, **{parameter: value})
+        try:
+            yield value, s, resolve(s.n, s.alpha, s.beta, s.k, mode=s.mode,
+                                    convention=s.convention)
+        except ValueError:
+            continue
+
+
 def sweep(features: np.ndarray, state: Explorer, parameter: str, channel: int,
           stride: int = 1) -> Sweep:
     """Channel ``channel``'s output and gain at each of ``values(parameter, ...)``, at every
@@ -64,12 +77,7 @@ def sweep(features: np.ndarray, state: Explorer, parameter: str, channel: int,
     if state.mode == "across":
         x = x[:, ::stride, ::stride]
     kept, outputs, gains = [], [], []
-    for value in values(parameter, state, features.shape[0]):
-        s = replace(state, **{parameter: value})
-        try:
-            w = resolve(s.n, s.alpha, s.beta, s.k, mode=s.mode, convention=s.convention)
-        except ValueError:  # k = 0 with alpha = 0: no library computes it
-            continue
+    for value, s, w in _settings(state, parameter, features.shape[0]):
         if s.mode == "across":
             first, last = max(0, channel - w.before), min(x.shape[0], channel + w.after + 1)
         else:
@@ -85,7 +93,7 @@ def sweep(features: np.ndarray, state: Explorer, parameter: str, channel: int,
     return Sweep(parameter, kept, np.stack(outputs), gain, gain.mean(axis=(1, 2)))
 
 
-def nearest_frame(sweep: Sweep, value: float) -> int:
+def nearest_frame(sweep: Sweep | JacobianSweep, value: float) -> int:
     """The frame closest to the slider's current value (in log terms for α)."""
     scale = np.log10 if sweep.parameter == "alpha" else (lambda v: v)
     if sweep.parameter == "alpha" and value <= 0:
@@ -103,3 +111,46 @@ def figure(features: np.ndarray, state: Explorer, parameter: str, channel: int):
                                 PARAMETERS[parameter],
                                 nearest_frame(result, getattr(state, parameter)),
                                 log_x=parameter == "alpha", max_bytes=MAX_BYTES)
+
+
+@dataclass
+class JacobianSweep:
+    """One output's row of the Jacobian, d y[c, r, s] / d x, at each value of one parameter,
+    over one neighbourhood shared by all frames."""
+
+    parameter: str
+    values: list  # one per frame (settings no library computes left out)
+    rows: np.ndarray  # across: (frames, channels); within: (frames, rows, cols)
+    channels: list[str] | None  # across: the channels' names; within: None
+    origin: tuple[int, int]  # within: (row, col) of rows[:, 0, 0]
+    centre: np.ndarray  # (frames,): d y / d x at the same position, the unit's own slope
+
+
+def jacobian_sweep(features: np.ndarray, state: LRNControls, parameter: str, channel: int,
+                   row: int, col: int) -> JacobianSweep:
+    """gradients.jacobian at each of ``values(parameter, ...)``: lrn_core's closed-form
+    backward of a one-hot dL/dy, on a neighbourhood that holds the widest window of the
+    sweep and two positions more."""
+    settings = list(_settings(state, parameter, features.shape[0]))
+    reach = max(max(w.before, w.after) for _, _, w in settings) + 2
+    rows = [gradients.jacobian(features, dict(size=s.n, alpha=s.alpha, beta=s.beta, k=s.k,
+                                              mode=s.mode, convention=s.convention),
+                               channel, row, col, reach=reach) for _, s, _ in settings]
+    return JacobianSweep(parameter, [v for v, _, _ in settings],
+                         np.stack([j.values for j in rows]),
+                         rows[0].labels if state.mode == "across" else None, rows[0].origin,
+                         np.array([j.centre for j in rows]))
+
+
+def jacobian_figure(features: np.ndarray, state: LRNControls, parameter: str, channel: int,
+                    row: int, col: int):
+    """The Gradients page's scrub view: the Jacobian row of output (channel, row, col) at
+    each value of ``parameter``, opened on the frame nearest its current value."""
+    result = jacobian_sweep(features, state, parameter, channel, row, col)
+    label = PARAMETERS[parameter]
+    at = f"pixel ({row}, {col})" if state.mode == "across" else f"channel {channel}"
+    titles = [f"∂y / ∂x around ({channel}, {row}, {col}) in {at}, {label} = {v:.3g}: "
+              f"centre {c:.3g}" for v, c in zip(result.values, result.centre)]
+    return figures.jacobian_scrub_figure(
+        result.rows, result.values, label, nearest_frame(result, getattr(state, parameter)),
+        titles, result.channels, result.origin, (row, col))

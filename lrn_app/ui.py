@@ -201,6 +201,16 @@ def scrub_figure(features: np.ndarray, lrn_settings: tuple, parameter: str, chan
     return on_torch_thread(scrub.figure, features, state, parameter, channel)
 
 
+@st.cache_data(max_entries=8, ttl=3600, show_spinner="Computing every frame...")
+def jacobian_scrub_figure(features: np.ndarray, lrn_settings: tuple, parameter: str,
+                          channel: int, row: int, col: int):
+    """scrub.jacobian_figure, built only when the Gradients page's scrub view is open and
+    cached like scrub_figure."""
+    state = controls.Gradients(**dict(zip(("mode", "convention", "n", "k", "alpha", "beta"),
+                                           lrn_settings)))
+    return on_torch_thread(scrub.jacobian_figure, features, state, parameter, channel, row, col)
+
+
 class PageState:
     """One page's controls, kept in session state under ``prefix + field`` (the widgets' keys).
 

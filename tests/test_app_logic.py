@@ -212,6 +212,11 @@ def test_every_figure_is_valid_plotly_and_the_same_unvalidated(monkeypatch):
             {"LRN": "#d62728"}),
         "scrub_figure": lambda: figures.scrub_figure(rng.random((3, 6, 6)), rng.random((3, 6, 6)),
                                                      rng.random(3), [0.1, 1.0, 10.0], "α", 1, log_x=True),
+        "jacobian_scrub_figure bars": lambda: figures.jacobian_scrub_figure(
+            rng.standard_normal((3, 4)), [0.1, 1.0, 10.0], "α", 1, ["t0", "t1", "t2"],
+            ["ch 0", "ch 1", "ch 2", "ch 3"]),
+        "jacobian_scrub_figure heatmap": lambda: figures.jacobian_scrub_figure(
+            rng.standard_normal((2, 3, 3)), [1, 3], "n", 0, ["t0", "t1"], None, (4, 5), (5, 6)),
         "claim_chart lines": lambda: figures.claim_chart(Chart("t", "α", "acc", [line], log_x=True))[0],
         "claim_chart bars": lambda: figures.claim_chart(Chart("t", "", "ms", [line, line], log_y=True,
                                                               bars=True))[0],

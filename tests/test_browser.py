@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.browser import (ROOT, app_server, browser_page, exception_boxes, open_page,
-                                panel_update, scrub_figure_image, slider, unavailable,
+                                jacobian_scrub_frame, panel_update, scrub_figure_image, slider, unavailable,
                                 wait_for_app, wait_for_panel_update)
 
 pytestmark = pytest.mark.skipif(bool(unavailable()), reason=unavailable() or "")
@@ -226,6 +226,13 @@ def test_latency_script_can_measure_the_current_page(server, page):
     assert "alpha=3.16e-06" in page.url  # two quarter-decade stops up: a new value each move
 
 
+@pytest.mark.parametrize("view", ["Explorer", "Gradients"])
+def test_latency_script_times_each_scrub_view(server, view):
+    from benchmarks.app_latency import scrub_steps
+    times = scrub_steps(server, 2, view)
+    assert len(times) == 2 and all(step > 0 for step in times)
+
+
 def test_latency_script_can_pair_two_checkouts():
     # --against: two servers (this checkout twice here), the same page, moves alternated.
     from benchmarks.app_latency import measure_pair
@@ -236,24 +243,29 @@ def test_latency_script_can_pair_two_checkouts():
         assert moves.cpu_ms_per_move > 0 and moves.browser_cpu_ms_per_move > 0
 
 
-def test_scrub_view_changes_under_the_mouse(server, page):
-    open_page(page, f"{server}/explorer?scrub=alpha", charts=3)
-    figure = page.locator(".st-key-scrub_view .js-plotly-plot")
+@pytest.mark.parametrize("address, key, frame", [
+    ("explorer?scrub=alpha", "scrub_view", scrub_figure_image),  # the frame's image
+    ("gradients?scrub=alpha", "jacobian_scrub", jacobian_scrub_frame)])  # bars and title
+def test_scrub_view_changes_under_the_mouse(server, page, address, key, frame):
+    open_page(page, f"{server}/{address}", charts=3)
+    figure = page.locator(f".st-key-{key} .js-plotly-plot")
     figure.scroll_into_view_if_needed()
     grip = figure.locator("rect.slider-grip-rect").bounding_box()
     rail = figure.locator("rect.slider-rail-rect").bounding_box()
-    shot(page, "explorer_scrub")
-    before = page.evaluate(scrub_figure_image)
+    name = address.split("?")[0]
+    shot(page, f"{name}_scrub")
+    before = page.evaluate(frame)
+    assert before
     page.mouse.move(grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2)
     page.mouse.down()
     page.mouse.move(rail["x"] + 0.15 * rail["width"], grip["y"] + grip["height"] / 2, steps=12)
     # while the mouse is still down: the frames change in the browser, not after a round trip
-    page.wait_for_function(f"old => ({scrub_figure_image})() !== old", arg=before, timeout=5_000)
+    page.wait_for_function(f"old => ({frame})() !== old", arg=before, timeout=5_000)
     page.mouse.up()
     label = figure.locator("g.slider-group > text.slider-label").text_content()  # "α = ..."
-    assert label.startswith("α = ") and label != "α = 10"
+    assert label.startswith("α = ") and label != "α = 10" and label != "α = 12.1"
     assert exception_boxes(page) == []
-    shot(page, "explorer_scrub_dragged")
+    shot(page, f"{name}_scrub_dragged")
 
 
 # Each figure's margins as given, and as plotly drew them: plotly widens a margin too small for
@@ -270,6 +282,8 @@ def test_every_figure_is_drawn_once_its_margins_hold_its_labels(server, width, h
     bars, on each page and branch that draws one, at both projector sizes."""
     views = {"explorer?tab=Pixel+inspector": 3, "explorer?tab=Pixel+inspector&mode=within": 3,
              "explorer?scrub=alpha": 3, "gradients": 4, "gradients?mode=within": 4,
+             "gradients?scrub=alpha": 5, "gradients?scrub=n&mode=within&convention=caffe": 5,
+             "conventions?present=1": 4,
              "compare": 4, "conventions": 4}
     with browser_page(width, height) as page:
         for address, charts in views.items():
@@ -365,16 +379,16 @@ _MATRIX_CELLS = """() => [...document.querySelectorAll('.js-plotly-plot')].slice
 @pytest.mark.parametrize("width, height, present", [(1280, 720, False), (1280, 720, True),
                                                     (1920, 1080, False)])
 def test_conventions_matrices_read_on_a_projector(server, width, height, present):
-    """The two difference matrices: cells wide enough for their numbers (at least 40 px of
-    nine columns) in a font of at least 10 px; side by side where two fit, stacked at 1280 with
-    the sidebar open."""
+    """The two difference matrices: cells wide enough for their numbers (at least 36 px of
+    nine columns: "5.7e-5" takes 30 at 10 px) in a font of at least 10 px; side by side where
+    two fit, stacked at 1280 with the sidebar open."""
     with browser_page(width, height) as page:
         open_page(page, f"{server}/conventions" + ("?present=1" if present else ""), charts=2)
         page.locator(".js-plotly-plot").nth(1).scroll_into_view_if_needed()
         page.wait_for_timeout(300)
         shot(page, f"conventions_matrices_{width}x{height}" + ("_present" if present else ""))
         matrices = page.evaluate(_MATRIX_CELLS)
-        assert [m["cell"] >= 40 and m["text"] >= 10 for m in matrices] == [True, True], matrices
+        assert [m["cell"] >= 36 and m["text"] >= 10 for m in matrices] == [True, True], matrices
         side_by_side = abs(matrices[0]["y"] - matrices[1]["y"]) < 1
         assert side_by_side == (present or width == 1920), matrices
 

@@ -1,5 +1,6 @@
-"""The Explorer's scrub view: its frames are lrn_core's output at their values, and the
-page opens it from the address (AppTest)."""
+"""The scrub views: the Explorer's frames are lrn_core's output at their values, the Gradients
+page's are autograd's Jacobian row at theirs, and both pages open them from the address
+(AppTest)."""
 
 import base64
 import io
@@ -13,10 +14,10 @@ import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from lrn_app import controls, figures, scrub
+from lrn_app import batch, controls, figures, scrub
 from lrn_app.features import feature_maps
 from lrn_app.samples import load_sample
-from lrn_core import lrn_parts
+from lrn_core import lrn_parts, lrn_reference
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -156,3 +157,86 @@ def test_scrub_control_goes_into_the_address_and_a_bad_value_is_repaired():
     assert not bad.exception
     assert any("scrub='gamma' is not valid" in w.value for w in bad.warning)
     assert bad.radio(key="x_scrub").value == "off"
+
+
+# --- the Gradients page's: one output's Jacobian row --------------------------------------------
+
+def autograd_row(feats, state, channel, row, col):
+    """d y[channel, row, col] / d x by autograd through the definition, in float64."""
+    x = torch.from_numpy(feats).double().requires_grad_()
+    y = lrn_reference(x, state.n, state.alpha, state.beta, state.k, mode=state.mode,
+                      convention=state.convention)
+    (row_of_J,) = torch.autograd.grad(y[channel, row, col], x)
+    return row_of_J.numpy()
+
+
+@pytest.mark.parametrize("mode, convention, parameter", [
+    ("across", "pytorch", "alpha"), ("across", "pytorch", "n"), ("across", "tensorflow", "beta"),
+    ("within", "caffe", "k"), ("within", "caffe", "n")])
+def test_jacobian_sweep_frames_are_autograds_row_at_their_values(mode, convention, parameter):
+    feats = features(side=40)
+    state = controls.Gradients(mode=mode, convention=convention)
+    channel, row, col = 5, 20, 17
+    result = scrub.jacobian_sweep(feats, state, parameter, channel, row, col)
+    assert result.values == scrub.values(parameter, state, feats.shape[0])
+    assert len(result.values) >= (8 if (mode, parameter) == ("within", "n") else 24)
+    for i, value in enumerate(result.values):
+        full = autograd_row(feats, replace(state, **{parameter: value}), channel, row, col)
+        if mode == "across":  # one pixel, the channels named
+            picked = [int(name.split()[1]) for name in result.channels]
+            expected = full[picked, row, col]
+            assert np.abs(np.delete(full[:, row, col], picked)).max(initial=0) == 0
+        else:  # one channel, the pixels around (row, col)
+            r0, c0 = result.origin
+            h, w = result.rows.shape[1:]
+            expected = full[channel, r0:r0 + h, c0:c0 + w]
+            assert full[channel].sum() == pytest.approx(expected.sum(), rel=1e-9, abs=1e-12)
+        scale = np.abs(expected).max()
+        assert np.abs(result.rows[i] - expected).max() <= 1e-5 * scale, value
+        centre = expected[channel - picked[0]] if mode == "across" else expected[row - r0, col - c0]
+        assert result.centre[i] == pytest.approx(centre, rel=1e-5)
+    if parameter == "n":  # one neighbourhood for all frames: the widest window and 2 more
+        assert result.rows.shape[1:] == result.rows[0].shape
+
+
+def gradients(query: dict) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(query)
+    at.switch_page("app_pages/gradients.py")
+    return at.run()
+
+
+def test_gradients_page_opens_the_jacobian_scrub_view_from_the_address():
+    at = gradients({"scrub": "alpha", "channel": "5", "row": "30", "col": "40"})
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.radio(key="g_scrub").value == "alpha"
+    assert any("Each frame is exact" in c.value for c in at.caption)
+    spec = scrub_spec(at)
+    state = controls.Gradients()
+    alphas = scrub.values("alpha", state, 16)
+    assert len(spec["frames"]) == len(alphas) == scrub.FRAMES
+    nearest = min(alphas, key=lambda a: abs(np.log10(a / state.alpha)))  # to α = 10
+    assert spec["layout"]["sliders"][0]["active"] == alphas.index(nearest)
+    # the page's defaults: the cat's central square, Gabor features
+    feats = feature_maps(batch.square(load_sample("cat", state.side), state.side), "gabor", 16)
+    for i in (0, 12, 24):
+        bars = spec["frames"][i]["data"][0]
+        full = autograd_row(feats, replace(state, alpha=alphas[i]), 5, 30, 40)
+        expected = full[[int(name.split()[1]) for name in bars["x"]], 30, 40]
+        np.testing.assert_allclose(bars["y"], expected, rtol=1e-5, atol=1e-6 * np.abs(expected).max())
+        assert f"α = {alphas[i]:.3g}" in spec["frames"][i]["layout"]["title"]["text"]
+    at.radio(key="g_scrub").set_value("off").run()
+    assert not [c for c in at.get("plotly_chart") if json.loads(c.proto.spec).get("frames")]
+    assert "scrub" not in at.query_params
+
+
+def test_gradients_scrub_control_goes_into_the_address_and_a_bad_value_is_repaired():
+    at = gradients({"mode": "within", "convention": "caffe"})
+    at.radio(key="g_scrub").set_value("n").run()
+    assert not at.exception and at.query_params["scrub"] == "n"
+    spec = scrub_spec(at)
+    assert spec["data"][0]["type"] == "heatmap" and len(spec["frames"]) >= 8
+    bad = gradients({"scrub": "gamma"})
+    assert not bad.exception
+    assert any("scrub='gamma' is not valid" in w.value for w in bad.warning)
+    assert bad.radio(key="g_scrub").value == "off"
