@@ -17,8 +17,8 @@ before and no cache can answer. Per move it measures
 A trivial Streamlit page (one slider and one caption, benchmarks/trivial_app.py) is measured
 in the same run on its own server, and every page's median is also given as a ratio to it:
 this machine is shared and noisy, and the ratio holds better than the milliseconds.
-Unless ``--no-scrub``, it also times the Explorer's scrub view: a click on a step of its
-plotly slider to the redrawn figure, with no server round trip.
+Unless ``--no-scrub``, it also times the scrub views (the Explorer's and the Gradients
+page's): a click on a step of the plotly slider to the redrawn figure, no server round trip.
 
     python -m benchmarks.app_latency --against ../old [--moves 32] [--pages ...]
 
@@ -42,8 +42,8 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.browser import (ROOT, app_server, browser_page, browser_pids, cpu_seconds,
-                                open_page, panel_update, scrub_figure_image, slider,
-                                unavailable, wait_for_panel_update)
+                                jacobian_scrub_frame, open_page, panel_update, scrub_figure_image,
+                                slider, unavailable, wait_for_panel_update)
 
 # page -> (figures to wait for when opening it, target key press to last change in ms,
 #          target server CPU per move in ms): issue 11's targets.
@@ -111,8 +111,13 @@ def measure_server(url: str, pid: int, path: str, charts: int, moves: int) -> Mo
         return measure(page, moves, pid)
 
 
-_SCRUB_TIMER = """() => {
-    const figure = document.querySelector('.st-key-scrub_view .js-plotly-plot');
+# Each page's scrub view: its address, the key of its chart, how many charts the page draws
+# with it open, and a script that tells its frames apart.
+SCRUB_VIEWS = {"Explorer": ("explorer?scrub=alpha", "scrub_view", 3, scrub_figure_image),
+               "Gradients": ("gradients?scrub=alpha", "jacobian_scrub", 5, jacobian_scrub_frame)}
+
+_SCRUB_TIMER = """key => {
+    const figure = document.querySelector(`.st-key-${key} .js-plotly-plot`);
     window.__scrub = {down: 0, drawn: 0};
     figure.addEventListener('mousedown', () => { window.__scrub.down = performance.now(); }, true);
     // the last change of the figure after the click, then the next painted frame
@@ -122,23 +127,24 @@ _SCRUB_TIMER = """() => {
 }"""
 
 
-def scrub_steps(url: str, steps: int) -> list[float]:
-    """Milliseconds from the mouse-down of a click on a step of the scrub view's plotly slider
+def scrub_steps(url: str, steps: int, view: str = "Explorer") -> list[float]:
+    """Milliseconds from the mouse-down of a click on a step of a scrub view's plotly slider
     to the frame painted after the figure's last change, timed inside the page."""
+    address, key, charts, frame = SCRUB_VIEWS[view]
     with browser_page(1600, 1000) as page:
-        open_page(page, f"{url}/explorer?scrub=alpha", charts=3)
-        figure = page.locator(".st-key-scrub_view .js-plotly-plot")
+        open_page(page, f"{url}/{address}", charts=charts)
+        figure = page.locator(f".st-key-{key} .js-plotly-plot")
         figure.scroll_into_view_if_needed()
-        page.evaluate(_SCRUB_TIMER)
+        page.evaluate(_SCRUB_TIMER, key)
         ticks = figure.locator("rect.slider-tick-rect")
         rail = figure.locator("rect.slider-rail-touch-rect").bounding_box()
         count = ticks.count()
         times = []
         for i in range(steps + 2):
             box = ticks.nth((i * 7 + 3) % count).bounding_box()  # steps in no order
-            old = page.evaluate(scrub_figure_image)
+            old = page.evaluate(frame)
             page.mouse.click(box["x"] + box["width"] / 2, rail["y"] + rail["height"] / 2)
-            page.wait_for_function(f"old => ({scrub_figure_image})() !== old", arg=old,
+            page.wait_for_function(f"old => ({frame})() !== old", arg=old,
                                    polling="raf", timeout=10_000)
             page.wait_for_timeout(200)  # the paint after the change has happened
             times.append(page.evaluate("() => window.__scrub.drawn - window.__scrub.down"))
@@ -209,7 +215,7 @@ def main(argv: list[str] | None = None) -> None:
     with app_server(with_process=True) as (url, server):
         for name in args.pages:
             results[name] = measure_server(url, server.pid, name, PAGES[name][0], args.moves)
-        steps = scrub_steps(url, 12) if args.scrub else []
+        steps = {view: scrub_steps(url, 12, view) for view in SCRUB_VIEWS} if args.scrub else {}
     reference = statistics.median(results["trivial"].latency_ms)
     print(f"Key press on the α slider (a new value each move, {args.moves} moves) to the last "
           "change of the page, headless Chromium, and the server's CPU per move")
@@ -222,10 +228,11 @@ def main(argv: list[str] | None = None) -> None:
               f"{target:>6}{'ms' if target else '  '}{median / reference:>10.1f}x"
               f"{r.cpu_ms_per_move:>10.0f}ms{cpu_target:>6}{'ms' if cpu_target else '  '}"
               f"{statistics.median(r.reported_ms):>8.0f}ms{r.browser_cpu_ms_per_move:>11.0f}ms")
-    if steps:
-        print(f"Scrub view (Explorer, α, 256 px cat): click on a slider step to the redrawn "
-              f"figure, {len(steps)} steps: median {statistics.median(steps):.0f} ms, "
-              f"p95 {np.percentile(steps, 95):.0f} ms (target 80 ms)")
+    for view, times in steps.items():
+        what = "α, 256 px cat" if view == "Explorer" else "α, the Jacobian row"
+        print(f"Scrub view ({view}, {what}): click on a slider step to the redrawn figure, "
+              f"{len(times)} steps: median {statistics.median(times):.0f} ms, "
+              f"p95 {np.percentile(times, 95):.0f} ms (target 80 ms)")
 
 
 if __name__ == "__main__":
