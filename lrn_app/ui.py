@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections import OrderedDict
@@ -28,8 +29,10 @@ from .training_pool import TrainingPool
 # each single-threaded: on a shared server, two sessions then compute side by side,
 # and a busy core (the browser, on a laptop) no longer stalls an OpenMP barrier.
 # The browser tab's icon, shipped: a Material icon as page_icon becomes an address on Google's
-# font server (fonts.gstatic.com), which a classroom without internet cannot reach.
-APP_ICON = (Path(__file__).resolve().parent / "assets" / "icon.png").read_bytes()
+# font server (fonts.gstatic.com), which a classroom without internet cannot reach. As a data
+# address, Streamlit passes it through: given as bytes, it is a media file of each session.
+APP_ICON = "data:image/png;base64," + base64.b64encode(
+    (Path(__file__).resolve().parent / "assets" / "icon.png").read_bytes()).decode()
 PLOT = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}  # chart config
 
 _TORCH_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lrn-torch",
