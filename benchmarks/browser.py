@@ -118,8 +118,8 @@ def wait_for_app(page, timeout: float = 60_000) -> None:
 
     The app root's ``data-test-script-state`` says whether a run is under way from the moment
     the browser asks for one; the status widget ("Running...") shows only after a delay, so a
-    page can be mid-run without it. A key pressed during a run can be lost (the run re-renders
-    the buttons whose shortcuts it would press), so tests wait for the run to end."""
+    page can be mid-run without it. A key pressed mid-run can be lost (the lesson walk's →
+    was, 1 run in 4, with the page still rendering), so tests wait for the run to end."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
     page.wait_for_function(
         """() => document.querySelector('[data-testid="stApp"]')

@@ -664,11 +664,11 @@ def jacobian_scrub_figure(rows: np.ndarray, values: list, label: str, active: in
                                domain=[_ABOVE_SLIDER, 1]),
                     xaxis=dict(title=dict(text="column"), constrain="domain"))
         margin = dict(_COLOUR_BAR_MARGIN, b=65)
-    title = lambda i: dict(text=f"<b>{titles[i]}</b>")  # noqa: E731  (bold, as _figure's)
     layout = dict(height=460, margin=margin, title=dict(text=titles[active]), **axes,
                   **_frame_controls(values, label, active, length=0.75, play_x=1.0,
                                     play_anchor="right"))
-    frames = [dict(name=str(i), data=[trace(i)], traces=[0], layout=dict(title=title(i)))
+    frames = [dict(name=str(i), data=[trace(i)], traces=[0],  # titles in bold, as _figure's
+                   layout=dict(title=dict(text=f"<b>{titles[i]}</b>")))
               for i in range(len(values))]
     return _figure([trace(active)], layout, frames)
 
