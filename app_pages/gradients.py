@@ -92,9 +92,9 @@ def gradients_panel(feats: np.ndarray, feats_key: str) -> None:
                               "parameter; the figure's own slider then moves between them "
                               "without waiting for the server.")
     if parameter != "off":
-        ui.chart(ui.jacobian_scrub_figure(feats, (state.mode, state.convention, state.n, state.k,
-                                                  state.alpha, state.beta),
-                                          parameter, channel, row, col), key="jacobian_scrub")
+        settings = tuple(getattr(state, name) for name in ui.SCRUB_SETTINGS)
+        ui.chart(ui.jacobian_scrub_figure(feats, settings, parameter, channel, row, col),
+                 key="jacobian_scrub")
         st.caption(f"Each frame is exact (lrn_core's closed-form backward at that "
                    f"{scrub.PARAMETERS[parameter]}); the slider above sets any value in between. "
                    "One scale over all frames.")

@@ -23,11 +23,6 @@ from .images import UPLOAD_TYPES, ImageError, decode_image
 from .samples import DEFAULT_SAMPLE, SAMPLES, load_sample
 from .training_pool import TrainingPool
 
-# Streamlit runs every rerun in a fresh thread, and torch's OpenMP pool and glibc's
-# malloc arena are per thread: each rerun would start them cold (12 ms became 31 ms for
-# one LRN pass). Torch work therefore runs on these long-lived threads, one per core,
-# each single-threaded: on a shared server, two sessions then compute side by side,
-# and a busy core (the browser, on a laptop) no longer stalls an OpenMP barrier.
 # The browser tab's icon, shipped: a Material icon as page_icon becomes an address on Google's
 # font server (fonts.gstatic.com), which a classroom without internet cannot reach. As a data
 # address, Streamlit passes it through: given as bytes, it is a media file of each session.
@@ -35,6 +30,11 @@ APP_ICON = "data:image/png;base64," + base64.b64encode(
     (Path(__file__).resolve().parent / "assets" / "icon.png").read_bytes()).decode()
 PLOT = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}  # chart config
 
+# Streamlit runs every rerun in a fresh thread, and torch's OpenMP pool and glibc's
+# malloc arena are per thread: each rerun would start them cold (12 ms became 31 ms for
+# one LRN pass). Torch work therefore runs on these long-lived threads, one per core,
+# each single-threaded: on a shared server, two sessions then compute side by side,
+# and a busy core (the browser, on a laptop) no longer stalls an OpenMP barrier.
 _TORCH_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lrn-torch",
                                     initializer=torch.set_num_threads, initargs=(1,))
 
@@ -195,12 +195,16 @@ def batchnorm_side(batch_key: int, _batch: np.ndarray, chosen: int, swap_key: in
     return on_torch_thread(compare.batchnorm_side, _batch, chosen, _swap_mates, bn)
 
 
+# What a scrub view depends on of LRN's settings, in the order its cache key (a tuple) has them:
+# the page's other controls (its tab, its image) must not make a cached sweep miss.
+SCRUB_SETTINGS = ("mode", "convention", "n", "k", "alpha", "beta")
+
+
 @st.cache_data(max_entries=8, ttl=3600, show_spinner="Computing every frame...")
 def scrub_figure(features: np.ndarray, lrn_settings: tuple, parameter: str, channel: int):
     """scrub.figure, built only when the scrub view is open and cached by the features and
     the LRN settings (mode, convention, n, k, alpha, beta), so a revisit costs nothing."""
-    state = controls.Explorer(**dict(zip(("mode", "convention", "n", "k", "alpha", "beta"),
-                                         lrn_settings)))
+    state = controls.Explorer(**dict(zip(SCRUB_SETTINGS, lrn_settings)))
     return on_torch_thread(scrub.figure, features, state, parameter, channel)
 
 
@@ -209,8 +213,7 @@ def jacobian_scrub_figure(features: np.ndarray, lrn_settings: tuple, parameter: 
                           channel: int, row: int, col: int):
     """scrub.jacobian_figure, built only when the Gradients page's scrub view is open and
     cached like scrub_figure."""
-    state = controls.Gradients(**dict(zip(("mode", "convention", "n", "k", "alpha", "beta"),
-                                           lrn_settings)))
+    state = controls.Gradients(**dict(zip(SCRUB_SETTINGS, lrn_settings)))
     return on_torch_thread(scrub.jacobian_figure, features, state, parameter, channel, row, col)
 
 
