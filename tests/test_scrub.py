@@ -114,11 +114,15 @@ def test_a_large_noisy_image_stays_within_the_budget():
 
 # --- the page --------------------------------------------------------------------------------
 
-def explorer(query: dict) -> AppTest:
+def run_page(script: str, query: dict) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params.update(query)
-    at.switch_page("app_pages/explorer.py")
+    at.switch_page(f"app_pages/{script}.py")
     return at.run()
+
+
+def explorer(query: dict) -> AppTest:
+    return run_page("explorer", query)
 
 
 def scrub_spec(at: AppTest) -> dict:
@@ -200,10 +204,7 @@ def test_jacobian_sweep_frames_are_autograds_row_at_their_values(mode, conventio
 
 
 def gradients(query: dict) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update(query)
-    at.switch_page("app_pages/gradients.py")
-    return at.run()
+    return run_page("gradients", query)
 
 
 def test_gradients_page_opens_the_jacobian_scrub_view_from_the_address():
