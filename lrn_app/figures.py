@@ -158,6 +158,13 @@ def _lookup_table(colorscale: str) -> np.ndarray:
     return (np.array(colours) * (255 if max(max(c) for c in colours) <= 1 else 1)).round().astype(np.uint8)
 
 
+# Titles over images on hidden axes: their point just above the image (the text rises into the
+# top margin from it), and the axis's range reaching that far. Plotly hides a text point outside
+# the range even with cliponaxis off, so on a wide page, where the range is not widened to keep
+# the images' aspect, titles at the image's top edge with the range ending there were not drawn.
+_TITLES_AT, _TITLES_RANGE = -0.02, -0.03  # of the image's height
+
+
 def panels_row(maps: dict[str, np.ndarray], height: int | None = None, max_side: int = 160,
                titles: dict[str, str] | None = None) -> go.Figure:
     """(H, W) maps side by side, each with its own colour bar: by default the five
@@ -189,14 +196,15 @@ def panels_row(maps: dict[str, np.ndarray], height: int | None = None, max_side:
         for frac, value in ticks:
             labels.append((f"{value:.3g}", bar_x + bar, 0.05 * h + (1 - frac) * 0.9 * h,
                            "middle right", 10))
-        labels.append((titles.get(name, name), x0 + w / 2, -0.02 * h, "top center", 14))
+        labels.append((titles.get(name, name), x0 + w / 2, _TITLES_AT * h, "top center", 14))
     total = len(zs) * (w + room)
     if height is None:  # the row's own shape at a typical width of the page's main column
         height = int(np.clip(40 + 1200 * h / total, 150, 400))
     layout = dict(height=height, margin=dict(l=5, r=5, t=30, b=5), showlegend=False,
                   images=images,
                   xaxis=dict(range=[0, total], visible=False, fixedrange=True),
-                  yaxis=dict(range=[h, 0], visible=False, scaleanchor="x", fixedrange=True))
+                  yaxis=dict(range=[h, _TITLES_RANGE * h], visible=False, scaleanchor="x",
+                             fixedrange=True))
     return _figure([_text_labels(labels)], layout)
 
 
@@ -581,8 +589,8 @@ def scrub_figure(output: np.ndarray, gain: np.ndarray, mean_gain: np.ndarray, va
                            **{**_ON_AXES, "layer": "above"}))
         labels += [(f"{low + frac * (high - low):.3g}", x0 + bar_w, (1 - frac) * h,
                     "middle right", 11) for frac in (0.0, 0.5, 1.0)]
-    labels += [("output y", w / 2, -0.02 * h, "top center", 15),
-               ("gain y / x", w + gap + w / 2, -0.02 * h, "top center", 15)]
+    labels += [("output y", w / 2, _TITLES_AT * h, "top center", 15),
+               ("gain y / x", w + gap + w / 2, _TITLES_AT * h, "top center", 15)]
     # the curve's title sits above its subplot, in paper coordinates: an annotation still
     annotations = [dict(text=f"mean gain against {label}", x=0.9, y=1.0, xref="paper",
                         yref="paper", yanchor="bottom", showarrow=False, font=dict(size=15))]
@@ -593,7 +601,8 @@ def scrub_figure(output: np.ndarray, gain: np.ndarray, mean_gain: np.ndarray, va
         height=height, margin=dict(l=15, r=5, t=60, b=65), showlegend=False,
         images=images, annotations=annotations,
         xaxis=dict(domain=[0, 0.72], range=[0, total + gap], visible=False, fixedrange=True),
-        yaxis=dict(domain=[0.22, 1], range=[h, 0], visible=False, scaleanchor="x", fixedrange=True),
+        yaxis=dict(domain=[0.22, 1], range=[h, _TITLES_RANGE * h], visible=False, scaleanchor="x",
+                   fixedrange=True),
         xaxis2=dict(domain=[0.8, 1], type="log" if log_x else "linear", title=dict(text=label)),
         yaxis2=dict(domain=[0.3, 0.95], anchor="x2"),
         **_frame_controls(values, label, active, length=0.72, play_x=0.8))

@@ -290,13 +290,18 @@ def test_scrub_view_changes_under_the_mouse(server, page, address, charts, key, 
 _MARGINS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => {
     const full = gd._fullLayout, m = full.margin, s = full._size;
     return {title: full.title.text, given: [m.l, m.r, m.t, m.b], drawn: [s.l, s.r, s.t, s.b]}; })"""
+# The text labels plotly left out: it hides a text point outside its axes' range (cliponaxis
+# off or not), which on a wide page took the titles off the Explorer's images.
+_HIDDEN_LABELS = """() => [...document.querySelectorAll('.js-plotly-plot .textpoint')]
+    .filter(t => t.getAttribute('display') === 'none').map(t => t.textContent)"""
 
 
 @pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
 def test_every_figure_is_drawn_once_its_margins_hold_its_labels(server, width, height):
     """A figure whose margins are too small is drawn twice on every slider move (about 60 ms a
     move for the Conventions page's two matrices): every figure with axes, legends or colour
-    bars, on each page and branch that draws one, at both projector sizes."""
+    bars, on each page and branch that draws one, at both projector sizes; and no text label
+    is left out."""
     views = {"explorer?tab=Pixel+inspector": 3, "explorer?tab=Pixel+inspector&mode=within": 3,
              "explorer?scrub=alpha": 3, "gradients": 4, "gradients?mode=within": 4,
              "gradients?scrub=alpha": 5, "gradients?scrub=n&mode=within&convention=caffe": 5,
@@ -309,6 +314,7 @@ def test_every_figure_is_drawn_once_its_margins_hold_its_labels(server, width, h
             assert len(figures) >= charts, address
             for figure in figures:
                 assert figure["drawn"] == figure["given"], (address, figure)
+            assert page.evaluate(_HIDDEN_LABELS) == [], address
 
 
 # Counts, for every figure that appears, each time plotly draws it all again after its first
