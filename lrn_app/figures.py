@@ -228,9 +228,9 @@ _ON_AXES = dict(xref="x", yref="y", sizing="stretch", xanchor="left", yanchor="t
 
 def _png_source(image: np.ndarray, palette: np.ndarray | None = None,
                 compress_level: int = 1) -> str:
-    """A PNG data URL of a uint8 image: grey (H, W), RGB (H, W, 3), or (H, W) indices into a
-    (256, 3) ``palette``. A palette image of a colour-mapped map encodes in a third of the time
-    of the same image in RGB, and comes out less than half the size."""
+    """A PNG data URL of a uint8 image: grey (H, W), RGB or RGBA (H, W, 3 or 4), or (H, W)
+    indices into a (256, 3) ``palette``. A palette image of a colour-mapped map encodes in a
+    third of the time of the same image in RGB, and comes out less than half the size."""
     image = Image.fromarray(image)
     if palette is not None:
         image.putpalette(palette.ravel().tolist())  # an "L" image with a palette is a "P" one
@@ -545,16 +545,18 @@ def _colour_bar_source(colorscale: str) -> str:
 def scrub_figure(output: np.ndarray, gain: np.ndarray, mean_gain: np.ndarray, values: list,
                  label: str, active: int, log_x: bool = False, max_bytes: int = 1_300_000,
                  height: int = 420) -> go.Figure:
-    """One channel's output and gain at each value of a parameter, as the frames of one
-    figure with plotly's own slider and a play button: moving between frames happens in the
-    browser, with no server round trip. Beside them, the channel's mean gain against the
-    parameter, the current frame marked.
+    """One channel's output and gain at each value of a parameter, one image per value, with
+    plotly's own slider to move between them in the browser, with no server round trip.
+    Beside them, the channel's mean gain against the parameter, a dot on the current value.
 
-    Each frame is one image (output and gain side by side: a frame step redraws the whole
-    figure, so the fewer parts the faster), on colour scales fixed over all frames (a
-    frame's own range would hide the change); the colour bars are static images with their
-    values as labels. The images keep every pixel if all frames fit in ``max_bytes``, else
-    every second (third, ...) pixel."""
+    Each step of the slider is a ``relayout`` of layout images alone (the frame's image and
+    the dot), which plotly redraws by themselves: 13 ms a step in a blank page, against 100
+    ms for the same images as ``animate`` frames of an image trace, which is not animatable,
+    so plotly redraws the whole figure (axes, slider, labels) on every step. (No play button,
+    then: playing needs frames, which would carry every image a second time.) Each image holds
+    output and gain side by side on colour scales fixed over all values (a frame's own range
+    would hide the change); the colour bars are static images with their values as labels.
+    The images keep every pixel if all fit in ``max_bytes``, else every second (third, ...)."""
     ranges = [(float(output.min()), float(output.max())), (float(gain.min()), float(gain.max()))]
     gap_of = lambda w: max(4, w // 6)  # noqa: E731  (room for the output's colour bar)
 
@@ -576,13 +578,7 @@ def scrub_figure(output: np.ndarray, gain: np.ndarray, mean_gain: np.ndarray, va
     gap = gap_of(w)
     total = 2 * w + gap
 
-    def frame_data(i: int) -> list:
-        return [dict(type="image", source=sources[i], hoverinfo="skip"),
-                dict(type="scatter", x=[values[i]], y=[float(mean_gain[i])], xaxis="x2",
-                     yaxis="y2", mode="markers", marker=dict(size=12, color="#d62728"),
-                     hovertemplate=f"{label} = %{{x:.3g}}: mean gain %{{y:.3g}}<extra></extra>")]
-
-    images, labels = [], []
+    images, labels = [dict(source=sources[active], x=0, y=0, sizex=total, sizey=h, **_ON_AXES)], []
     for (low, high), scale, x0 in ((ranges[0], "Viridis", w + 2), (ranges[1], "Magma", total + 2)):
         bar_w = max(2, gap // 5)
         images.append(dict(source=_colour_bar_source(scale), x=x0, y=0, sizex=bar_w, sizey=h,
@@ -591,11 +587,32 @@ def scrub_figure(output: np.ndarray, gain: np.ndarray, mean_gain: np.ndarray, va
                     "middle right", 11) for frac in (0.0, 0.5, 1.0)]
     labels += [("output y", w / 2, _TITLES_AT * h, "top center", 15),
                ("gain y / x", w + gap + w / 2, _TITLES_AT * h, "top center", 15)]
+
+    # The curve's axes are fixed (the dot is sized in their units): a log axis's layout
+    # image sits at the value's log10, as its range is given.
+    place = np.log10 if log_x else (lambda v: v)
+    x_range = [float(place(values[0])), float(place(values[-1]))]
+    x_pad = 0.04 * (x_range[1] - x_range[0] or 1.0)
+    low, high = float(mean_gain.min()), float(mean_gain.max())
+    y_pad = 0.08 * (high - low or abs(high) or 1.0)
+    y_range = [low - y_pad, high + y_pad]
+
+    def dot_at(i: int) -> dict:  # the dot's centre: this value on the curve
+        return {"images[3].x": float(place(values[i])), "images[3].y": float(mean_gain[i])}
+
+    # "contain": the dot stays round, at most a tenth of the curve's width, 7% of its height
+    images.append(dict(source=_dot_source(), xref="x2", yref="y2", sizing="contain",
+                       xanchor="center", yanchor="middle", layer="above",
+                       sizex=0.1 * (x_range[1] - x_range[0] + 2 * x_pad),
+                       sizey=0.07 * (y_range[1] - y_range[0]),
+                       **{key.split(".")[1]: v for key, v in dot_at(active).items()}))
     # the curve's title sits above its subplot, in paper coordinates: an annotation still
     annotations = [dict(text=f"mean gain against {label}", x=0.9, y=1.0, xref="paper",
                         yref="paper", yanchor="bottom", showarrow=False, font=dict(size=15))]
-    curve = dict(type="scatter", x=values, y=mean_gain, xaxis="x2", yaxis="y2", mode="lines",
-                 line=dict(color="#7f7f7f"), hoverinfo="skip")
+    curve = dict(type="scatter", x=values, y=mean_gain, xaxis="x2", yaxis="y2",
+                 mode="lines+markers", line=dict(color="#7f7f7f"),
+                 marker=dict(size=5, color="#7f7f7f"),
+                 hovertemplate=f"{label} = %{{x:.3g}}: mean gain %{{y:.3g}}<extra></extra>")
     layout = dict(
         # t: the toolbar; l and b: the slider and its labels
         height=height, margin=dict(l=15, r=5, t=60, b=65), showlegend=False,
@@ -603,27 +620,45 @@ def scrub_figure(output: np.ndarray, gain: np.ndarray, mean_gain: np.ndarray, va
         xaxis=dict(domain=[0, 0.72], range=[0, total + gap], visible=False, fixedrange=True),
         yaxis=dict(domain=[0.22, 1], range=[h, _TITLES_RANGE * h], visible=False, scaleanchor="x",
                    fixedrange=True),
-        xaxis2=dict(domain=[0.8, 1], type="log" if log_x else "linear", title=dict(text=label)),
-        yaxis2=dict(domain=[0.3, 0.95], anchor="x2"),
-        **_frame_controls(values, label, active, length=0.72, play_x=0.8))
-    frames = [dict(name=str(i), data=frame_data(i), traces=[0, 1]) for i in range(len(values))]
-    return _figure(frame_data(active) + [curve, _text_labels(labels)], layout, frames)
+        xaxis2=dict(domain=[0.8, 1], type="log" if log_x else "linear", title=dict(text=label),
+                    range=[x_range[0] - x_pad, x_range[1] + x_pad], fixedrange=True),
+        yaxis2=dict(domain=[0.3, 0.95], anchor="x2", range=y_range, fixedrange=True),
+        sliders=[_slider(values, label, active, length=0.72, steps=[
+            dict(method="relayout", args=[{"images[0].source": sources[i], **dot_at(i)}])
+            for i in range(len(values))])])
+    return _figure([curve, _text_labels(labels)], layout)
 
 
-def _frame_controls(values: list, label: str, active: int, length: float, play_x: float,
-                    play_anchor: str = "left") -> dict:
-    """A scrub figure's plotly slider (one step per frame, ``length`` of the width from the
-    left, under the plots, whose domains end above it) and its play and pause buttons (their
-    ``play_anchor`` side at ``play_x``). Either reaching into a margin would widen it: a
-    second drawing."""
+@functools.lru_cache(maxsize=1)
+def _dot_source() -> str:
+    """A red dot on a transparent square, for the scrub view's current value."""
+    side = 32
+    yy, xx = np.mgrid[:side, :side]
+    inside = (yy - (side - 1) / 2) ** 2 + (xx - (side - 1) / 2) ** 2 <= (side / 2 - 1) ** 2
+    rgba = np.zeros((side, side, 4), dtype=np.uint8)
+    rgba[inside] = (214, 39, 40, 255)
+    return _png_source(rgba)
+
+
+def _slider(values: list, label: str, active: int, length: float, steps: list) -> dict:
+    """A scrub figure's plotly slider: ``steps`` (one per value), ``length`` of the width from
+    the left, under the plots, whose domains end above it (reaching into a margin would widen
+    it: a second drawing)."""
+    for step, v in zip(steps, values):
+        step["label"] = f"{v:.3g}"
+    return dict(active=active, pad=dict(t=10), len=length, x=0.0, y=0.12,
+                transition=dict(duration=0),  # the grip jumps: no 150 ms glide
+                currentvalue=dict(prefix=f"{label} = ", font=dict(size=16)), steps=steps)
+
+
+def _animate_controls(values: list, label: str, active: int, length: float) -> dict:
+    """A scrub figure of data traces: its slider's steps animate to frame i (named str(i)),
+    and play and pause buttons at the right, under the plot."""
     animate = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
+    steps = [dict(method="animate", args=[[str(i)], animate]) for i in range(len(values))]
     return dict(
-        sliders=[dict(active=active, pad=dict(t=10), len=length, x=0.0, y=0.12,
-                      transition=dict(duration=0),  # the grip jumps: no 150 ms glide
-                      currentvalue=dict(prefix=f"{label} = ", font=dict(size=16)),
-                      steps=[dict(method="animate", label=f"{v:.3g}", args=[[str(i)], animate])
-                             for i, v in enumerate(values)])],
-        updatemenus=[dict(type="buttons", direction="left", x=play_x, y=0.0, xanchor=play_anchor,
+        sliders=[_slider(values, label, active, length, steps)],
+        updatemenus=[dict(type="buttons", direction="left", x=1.0, y=0.0, xanchor="right",
                           buttons=[dict(label="▶ play", method="animate",
                                         args=[None, dict(mode="immediate", fromcurrent=True,
                                                          frame=dict(duration=150, redraw=True),
@@ -641,7 +676,7 @@ def jacobian_scrub_figure(rows: np.ndarray, values: list, label: str, active: in
                           origin: tuple[int, int] = (0, 0),
                           centre: tuple[int, int] | None = None) -> go.Figure:
     """One output's Jacobian row at each value of a parameter, as the frames of one figure
-    with plotly's own slider (as scrub_figure). Across channels ``rows`` is (frames,
+    with plotly's own slider and a play button. Across channels ``rows`` is (frames,
     channels), drawn as bars named ``channels``; within a channel (frames, rows, cols), a
     heatmap whose top left input is ``origin``, its scale set by the neighbours of ``centre``
     (the centre, far larger, saturates; the titles give its value). One scale over all frames,
@@ -674,8 +709,7 @@ def jacobian_scrub_figure(rows: np.ndarray, values: list, label: str, active: in
                     xaxis=dict(title=dict(text="column"), constrain="domain"))
         margin = dict(_COLOUR_BAR_MARGIN, b=65)
     layout = dict(height=460, margin=margin, title=dict(text=titles[active]), **axes,
-                  **_frame_controls(values, label, active, length=0.75, play_x=1.0,
-                                    play_anchor="right"))
+                  **_animate_controls(values, label, active, length=0.75))
     frames = [dict(name=str(i), data=[trace(i)], traces=[0],  # titles in bold, as _figure's
                    layout=dict(title=dict(text=f"<b>{titles[i]}</b>")))
               for i in range(len(values))]

@@ -2,9 +2,10 @@
 
 A Streamlit slider sends its value only when released, so a student sees nothing while
 dragging. A scrub view computes what a page shows at many values of one parameter (the
-others as set) and hands them to the browser as the frames of one plotly figure: its own
-slider then swaps frames with no server round trip. The Explorer's shows a channel's output
-and gain; the Gradients page's, one output's row of the Jacobian.
+others as set) and hands them all to the browser in one plotly figure: its own slider then
+swaps them with no server round trip. The Explorer's shows a channel's output and gain (an
+image per value, which the slider's steps swap in place); the Gradients page's, one output's
+row of the Jacobian (a frame per value, which the steps animate to).
 """
 
 from __future__ import annotations

@@ -88,28 +88,37 @@ def drawn_output(source: str, output: np.ndarray, low: float, high: float) -> tu
     return pixels[:h, :w].astype(int), expected.astype(int)
 
 
+def frame_sources(steps) -> list[str]:
+    """The image each step of a scrub view's slider shows (a relayout of images[0])."""
+    return [step["args"][0]["images[0].source"] for step in steps]
+
+
 def test_each_frame_draws_its_own_values_on_one_scale():
     feats = features()
     state = controls.Explorer()
     result = scrub.sweep(feats, state, "alpha", 2)
-    fig = figures.scrub_figure(result.output, result.gain, result.mean_gain, result.values, "α",
-                               active=5, log_x=True)
-    assert len(fig.frames) == len(result.values)
-    steps = fig.layout.sliders[0].steps
-    assert all(s.method == "animate" and list(s.args[0]) == [f.name] for s, f in zip(steps, fig.frames))
-    assert fig.layout.sliders[0].active == 5 and fig.data[0].source == fig.frames[5].data[0].source
+    fig = figures.scrub_figure(result.output, result.gain, result.mean_gain, result.values,
+                               "α", active=5, log_x=True)
+    steps = [step.to_plotly_json() for step in fig.layout.sliders[0].steps]
+    assert len(steps) == len(result.values) and all(s["method"] == "relayout" for s in steps)
+    sources = frame_sources(steps)
+    assert fig.layout.sliders[0].active == 5 and fig.layout.images[0].source == sources[5]
     low, high = result.output.min(), result.output.max()
     for i in (0, 12, 24):
-        drawn, expected = drawn_output(fig.frames[i].data[0].source, result.output[i], low, high)
+        drawn, expected = drawn_output(sources[i], result.output[i], low, high)
         assert np.abs(drawn - expected).max() <= 1  # rounding at a level's edge
-        assert fig.frames[i].data[1].x == (result.values[i],)  # the marker on the curve
+        # the dot on the curve: on a log axis a layout image sits at the value's log10
+        dot = steps[i]["args"][0]
+        assert dot["images[3].x"] == pytest.approx(np.log10(result.values[i]))
+        assert dot["images[3].y"] == pytest.approx(result.mean_gain[i])
+    assert list(fig.data[0].x) == result.values  # the curve through every value
 
 
 def test_a_large_noisy_image_stays_within_the_budget():
     feats = feature_maps(load_sample("noise", 512), "gabor", 16)  # incompressible
     fig = scrub.figure(feats, controls.Explorer(side=512), "beta", 0)
     assert len(fig.to_json()) <= 1_500_000
-    assert len(fig.frames) == scrub.FRAMES
+    assert len(fig.layout.sliders[0].steps) == scrub.FRAMES
 
 
 # --- the page --------------------------------------------------------------------------------
@@ -125,9 +134,14 @@ def explorer(query: dict) -> AppTest:
     return run_page("explorer", query)
 
 
-def scrub_spec(at: AppTest) -> dict:
+def scrub_specs(at: AppTest) -> list[dict]:
+    """The page's figures with a plotly slider: its scrub view, if open."""
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    (spec,) = [s for s in specs if s.get("frames")]
+    return [s for s in specs if s["layout"].get("sliders")]
+
+
+def scrub_spec(at: AppTest) -> dict:
+    (spec,) = scrub_specs(at)
     return spec
 
 
@@ -144,11 +158,12 @@ def test_page_opens_the_scrub_view_from_the_address_and_its_frames_are_exact():
     feats = feature_maps(load_sample("cat", 256), "gabor", 16)  # the page's defaults
     outputs = [exact(feats, replace(state, beta=b), 3)[0] for b in betas]
     low, high = min(o.min() for o in outputs), max(o.max() for o in outputs)
+    sources = frame_sources(spec["layout"]["sliders"][0]["steps"])
     for i in (0, 24):
-        drawn, expected = drawn_output(spec["frames"][i]["data"][0]["source"], outputs[i], low, high)
+        drawn, expected = drawn_output(sources[i], outputs[i], low, high)
         assert np.abs(drawn - expected).max() <= 1
     at.radio(key="x_scrub").set_value("off").run()
-    assert not [c for c in at.get("plotly_chart") if json.loads(c.proto.spec).get("frames")]
+    assert scrub_specs(at) == []
     assert "scrub" not in at.query_params
 
 
@@ -156,7 +171,7 @@ def test_scrub_control_goes_into_the_address_and_a_bad_value_is_repaired():
     at = explorer({"tab": "Statistics"})
     at.radio(key="x_scrub").set_value("n").run()
     assert not at.exception and at.query_params["scrub"] == "n"
-    assert len(scrub_spec(at)["frames"]) == scrub.FRAMES
+    assert len(scrub_spec(at)["layout"]["sliders"][0]["steps"]) == scrub.FRAMES
     bad = explorer({"scrub": "gamma", "tab": "Statistics"})
     assert not bad.exception
     assert any("scrub='gamma' is not valid" in w.value for w in bad.warning)
