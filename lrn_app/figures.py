@@ -651,17 +651,20 @@ def _slider(values: list, label: str, active: int, length: float, steps: list) -
                 currentvalue=dict(prefix=f"{label} = ", font=dict(size=16)), steps=steps)
 
 
-def _animate_controls(values: list, label: str, active: int, length: float) -> dict:
+def _animate_controls(values: list, label: str, active: int, length: float,
+                      redraw: bool = True) -> dict:
     """A scrub figure of data traces: its slider's steps animate to frame i (named str(i)),
-    and play and pause buttons at the right, under the plot."""
-    animate = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
+    and play and pause buttons at the right, under the plot. ``redraw``: False where every
+    trace is animatable (moved in place; the layout, title included, stays as it is)."""
+    animate = dict(mode="immediate", frame=dict(duration=0, redraw=redraw),
+                   transition=dict(duration=0))
     steps = [dict(method="animate", args=[[str(i)], animate]) for i in range(len(values))]
     return dict(
         sliders=[_slider(values, label, active, length, steps)],
         updatemenus=[dict(type="buttons", direction="left", x=1.0, y=0.0, xanchor="right",
                           buttons=[dict(label="▶ play", method="animate",
                                         args=[None, dict(mode="immediate", fromcurrent=True,
-                                                         frame=dict(duration=150, redraw=True),
+                                                         frame=dict(duration=150, redraw=redraw),
                                                          transition=dict(duration=0))]),
                                    dict(label="❚❚ pause", method="animate",
                                         args=[[None], dict(mode="immediate",
@@ -676,44 +679,60 @@ def jacobian_scrub_figure(rows: np.ndarray, values: list, label: str, active: in
                           origin: tuple[int, int] = (0, 0),
                           centre: tuple[int, int] | None = None) -> go.Figure:
     """One output's Jacobian row at each value of a parameter, as the frames of one figure
-    with plotly's own slider and a play button. Across channels ``rows`` is (frames,
-    channels), drawn as bars named ``channels``; within a channel (frames, rows, cols), a
-    heatmap whose top left input is ``origin``, its scale set by the neighbours of ``centre``
-    (the centre, far larger, saturates; the titles give its value). One scale over all frames,
-    so that a change is seen; each frame's title says its value."""
+    with plotly's own slider and a play button. One scale over all frames, so that a change
+    is seen.
+
+    Across channels ``rows`` is (frames, channels), drawn as bars named ``channels``, the
+    positive and the negative ones as two traces of fixed colours: bars are animatable, so
+    a step moves them without redrawing the figure (18 against 60 ms in a blank page), but
+    then neither a per-bar colour nor the title changes, and ``titles`` is one title for
+    all. Within a channel, (frames, rows, cols), a heatmap whose top left input is
+    ``origin``, its scale set by the neighbours of ``centre`` (the centre, far larger,
+    saturates): a heatmap is redrawn on each step, and each frame's title (``titles[i]``)
+    gives its value and the centre's."""
     if channels is not None:
         low, high = min(float(rows.min()), 0.0), max(float(rows.max()), 0.0)
         pad = 0.05 * (high - low or 1.0)
 
-        def trace(i):
-            return dict(type="bar", x=channels, y=rows[i], marker=dict(color=_signed_colours(rows[i])),
-                        hovertemplate="%{x}: %{y:.4g}<extra></extra>")
+        def frame_data(i):
+            return [dict(type="bar", x=channels, y=np.maximum(rows[i], 0.0) if positive
+                         else np.minimum(rows[i], 0.0), name=name,
+                         marker=dict(color="#d62728" if positive else "#1f77b4"),
+                         hovertemplate="%{x}: %{y:.4g}<extra></extra>")
+                    for positive, name in ((True, "raises y"), (False, "lowers y"))]
         axes = dict(yaxis=dict(range=[low - pad, high + pad], title=dict(text="∂y / ∂x"),
-                               zeroline=True, zerolinewidth=2, domain=[_ABOVE_SLIDER, 1]))
-        margin = dict(_AXES_MARGIN, b=65)
+                               zeroline=True, zerolinewidth=2, domain=[_ABOVE_SLIDER, 1]),
+                    barmode="relative", showlegend=False)
+        margin, redraw, title = dict(_AXES_MARGIN, b=65), False, titles[0]
+
+        def frame_layout(i):
+            return {}
     else:
         others = rows.copy()
         others[:, centre[0] - origin[0], centre[1] - origin[1]] = 0
         bound = float(np.abs(others).max()) or float(np.abs(rows).max()) or 1.0
         r, c = rows.shape[1:]
 
-        def trace(i):
-            return dict(type="heatmap", z=rows[i], x=list(range(origin[1], origin[1] + c)),
-                        y=list(range(origin[0], origin[0] + r)), colorscale=_colorscale("RdBu"),
-                        reversescale=True, zmin=-bound, zmax=bound,
-                        colorbar=dict(y=_ABOVE_SLIDER, yanchor="bottom", len=1 - _ABOVE_SLIDER),
-                        hovertemplate="row %{y}, column %{x}: %{z:.4g}<extra></extra>")
+        def frame_data(i):
+            return [dict(type="heatmap", z=rows[i], x=list(range(origin[1], origin[1] + c)),
+                         y=list(range(origin[0], origin[0] + r)), colorscale=_colorscale("RdBu"),
+                         reversescale=True, zmin=-bound, zmax=bound,
+                         colorbar=dict(y=_ABOVE_SLIDER, yanchor="bottom", len=1 - _ABOVE_SLIDER),
+                         hovertemplate="row %{y}, column %{x}: %{z:.4g}<extra></extra>")]
         # constrain: square cells by narrowing the plot, not by widening the column range
         axes = dict(yaxis=dict(autorange="reversed", scaleanchor="x", title=dict(text="row"),
                                domain=[_ABOVE_SLIDER, 1]),
                     xaxis=dict(title=dict(text="column"), constrain="domain"))
-        margin = dict(_COLOUR_BAR_MARGIN, b=65)
-    layout = dict(height=460, margin=margin, title=dict(text=titles[active]), **axes,
-                  **_animate_controls(values, label, active, length=0.75))
-    frames = [dict(name=str(i), data=[trace(i)], traces=[0],  # titles in bold, as _figure's
-                   layout=dict(title=dict(text=f"<b>{titles[i]}</b>")))
+        margin, redraw, title = dict(_COLOUR_BAR_MARGIN, b=65), True, titles[active]
+
+        def frame_layout(i):  # the title in bold, as _figure makes the first
+            return dict(layout=dict(title=dict(text=f"<b>{titles[i]}</b>")))
+    layout = dict(height=460, margin=margin, title=dict(text=title), **axes,
+                  **_animate_controls(values, label, active, length=0.75, redraw=redraw))
+    count = len(frame_data(active))
+    frames = [dict(name=str(i), data=frame_data(i), traces=list(range(count)), **frame_layout(i))
               for i in range(len(values))]
-    return _figure([trace(active)], layout, frames)
+    return _figure(frame_data(active), layout, frames)
 
 
 def claim_chart(chart) -> tuple[go.Figure, int]:

@@ -149,9 +149,12 @@ def jacobian_figure(features: np.ndarray, state: LRNControls, parameter: str, ch
     each value of ``parameter``, opened on the frame nearest its current value."""
     result = jacobian_sweep(features, state, parameter, channel, row, col)
     label = PARAMETERS[parameter]
-    at = f"pixel ({row}, {col})" if state.mode == "across" else f"channel {channel}"
-    titles = [f"∂y / ∂x around ({channel}, {row}, {col}) in {at}, {label} = {v:.3g}: "
-              f"centre {c:.3g}" for v, c in zip(result.values, result.centre)]
+    if state.mode == "across":  # bars move without a redraw: one title (the centre is a bar)
+        titles = [f"∂y(ch {channel}) / ∂x at pixel ({row}, {col}), for each input channel, "
+                  f"as {label} moves"]
+    else:  # redrawn on each step: each frame's title gives the centre, off the scale
+        titles = [f"∂y({row}, {col}) / ∂x in channel {channel}, {label} = {v:.3g}: centre "
+                  f"{c:.3g}" for v, c in zip(result.values, result.centre)]
     return figures.jacobian_scrub_figure(
         result.rows, result.values, label, nearest_frame(result, getattr(state, parameter)),
         titles, result.channels, result.origin, (row, col))

@@ -235,12 +235,16 @@ def test_gradients_page_opens_the_jacobian_scrub_view_from_the_address():
     assert spec["layout"]["sliders"][0]["active"] == alphas.index(nearest)
     # the page's defaults: the cat's central square, Gabor features
     feats = feature_maps(batch.square(load_sample("cat", state.side), state.side), "gabor", 16)
+    steps = spec["layout"]["sliders"][0]["steps"]
+    assert all(s["args"][1]["frame"]["redraw"] is False for s in steps)  # bars move in place
     for i in (0, 12, 24):
-        bars = spec["frames"][i]["data"][0]
+        positive, negative = spec["frames"][i]["data"]  # red and blue bars, of one sign each
+        assert min(positive["y"]) >= 0 >= max(negative["y"]) and positive["x"] == negative["x"]
         full = autograd_row(feats, replace(state, alpha=alphas[i]), 5, 30, 40)
-        expected = full[[int(name.split()[1]) for name in bars["x"]], 30, 40]
-        np.testing.assert_allclose(bars["y"], expected, rtol=1e-5, atol=1e-6 * np.abs(expected).max())
-        assert f"α = {alphas[i]:.3g}" in spec["frames"][i]["layout"]["title"]["text"]
+        expected = full[[int(name.split()[1]) for name in positive["x"]], 30, 40]
+        np.testing.assert_allclose(np.add(positive["y"], negative["y"]), expected, rtol=1e-5,
+                                   atol=1e-6 * np.abs(expected).max())
+    assert "ch 5" in spec["layout"]["title"]["text"]  # one title: a frame's would not be drawn
     at.radio(key="g_scrub").set_value("off").run()
     assert not [c for c in at.get("plotly_chart") if json.loads(c.proto.spec).get("frames")]
     assert "scrub" not in at.query_params
@@ -252,6 +256,11 @@ def test_gradients_scrub_control_goes_into_the_address_and_a_bad_value_is_repair
     assert not at.exception and at.query_params["scrub"] == "n"
     spec = scrub_spec(at)
     assert spec["data"][0]["type"] == "heatmap" and len(spec["frames"]) >= 8
+    # a heatmap is redrawn on each step, and each frame's title gives its value
+    sizes = scrub.values("n", controls.Gradients(mode="within", convention="caffe"), 16)
+    assert all(s["args"][1]["frame"]["redraw"] for s in spec["layout"]["sliders"][0]["steps"])
+    assert [f"n = {v}:" in f["layout"]["title"]["text"] for f, v in zip(spec["frames"], sizes)] \
+        == [True] * len(spec["frames"])
     bad = gradients({"scrub": "gamma"})
     assert not bad.exception
     assert any("scrub='gamma' is not valid" in w.value for w in bad.warning)
