@@ -645,10 +645,33 @@ def _slider(values: list, label: str, active: int, length: float, steps: list) -
     the left, under the plots, whose domains end above it (reaching into a margin would widen
     it: a second drawing)."""
     for step, v in zip(steps, values):
-        step["label"] = f"{v:.3g}"
+        step["label"], step["value"] = f"{v:.3g}", repr(v)  # the value: for scrub_values
     return dict(active=active, pad=dict(t=10), len=length, x=0.0, y=0.12,
                 transition=dict(duration=0),  # the grip jumps: no 150 ms glide
                 currentvalue=dict(prefix=f"{label} = ", font=dict(size=16)), steps=steps)
+
+
+def scrub_values(figure: go.Figure) -> list[float]:
+    """The parameter's value at each frame of a scrub figure."""
+    return [float(step.value) for step in figure.layout.sliders[0].steps]
+
+
+def open_scrub_at(figure: go.Figure, index: int) -> go.Figure:
+    """A scrub figure (scrub_figure, jacobian_scrub_figure) showing frame ``index``, as its
+    slider's step ``index`` would leave it: changed in place, and returned."""
+    slider = figure.layout.sliders[0]
+    slider.active = index
+    step = slider.steps[index]
+    if step.method == "relayout":  # the layout paths it sets, as plotly.js would
+        for path, value in step.args[0].items():
+            figure.layout[path] = value
+    else:  # animate: the frame's traces, and its title if it has one
+        frame = figure.frames[index]
+        for trace, new in zip(figure.data, frame.data):
+            trace.update({key: v for key, v in new.to_plotly_json().items() if key != "type"})
+        if frame.layout.title.text:
+            figure.layout.title.text = frame.layout.title.text
+    return figure
 
 
 def _animate_controls(values: list, label: str, active: int, length: float,

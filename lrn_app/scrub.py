@@ -94,12 +94,19 @@ def sweep(features: np.ndarray, state: Explorer, parameter: str, channel: int,
     return Sweep(parameter, kept, np.stack(outputs), gain, gain.mean(axis=(1, 2)))
 
 
-def nearest_frame(sweep: Sweep | JacobianSweep, value: float) -> int:
-    """The frame closest to the slider's current value (in log terms for α)."""
-    scale = np.log10 if sweep.parameter == "alpha" else (lambda v: v)
-    if sweep.parameter == "alpha" and value <= 0:
-        return 0
-    return int(np.argmin([abs(scale(v) - scale(value)) for v in sweep.values]))
+def nearest_frame(parameter: str, values: list, value: float) -> int:
+    """Of a sweep's ``values``, the index of the one closest to ``value`` (in log terms for α)."""
+    if parameter == "alpha":
+        return 0 if value <= 0 else int(np.argmin([abs(np.log10(v / value)) for v in values]))
+    return int(np.argmin([abs(v - value) for v in values]))
+
+
+def opened_at(figure, parameter: str, value: float):
+    """A scrub figure (``figure`` or ``jacobian_figure``) opened on the frame nearest ``value``
+    of ``parameter``: a sweep does not depend on the value of the parameter it sweeps, so one
+    figure serves every value of it (moving that parameter's own slider rebuilds nothing)."""
+    return figures.open_scrub_at(
+        figure, nearest_frame(parameter, figures.scrub_values(figure), value))
 
 
 def figure(features: np.ndarray, state: Explorer, parameter: str, channel: int):
@@ -110,7 +117,7 @@ def figure(features: np.ndarray, state: Explorer, parameter: str, channel: int):
     result = sweep(features, state, parameter, channel, stride)
     return figures.scrub_figure(result.output, result.gain, result.mean_gain, result.values,
                                 PARAMETERS[parameter],
-                                nearest_frame(result, getattr(state, parameter)),
+                                nearest_frame(parameter, result.values, getattr(state, parameter)),
                                 log_x=parameter == "alpha", max_bytes=MAX_BYTES)
 
 
@@ -156,5 +163,6 @@ def jacobian_figure(features: np.ndarray, state: LRNControls, parameter: str, ch
         titles = [f"∂y({row}, {col}) / ∂x in channel {channel}, {label} = {v:.3g}: centre "
                   f"{c:.3g}" for v, c in zip(result.values, result.centre)]
     return figures.jacobian_scrub_figure(
-        result.rows, result.values, label, nearest_frame(result, getattr(state, parameter)),
+        result.rows, result.values, label,
+        nearest_frame(parameter, result.values, getattr(state, parameter)),
         titles, result.channels, result.origin, (row, col))

@@ -200,19 +200,40 @@ def batchnorm_side(batch_key: int, _batch: np.ndarray, chosen: int, swap_key: in
 SCRUB_SETTINGS = ("mode", "convention", "n", "k", "alpha", "beta")
 
 
-@st.cache_data(max_entries=8, ttl=3600, show_spinner="Computing every frame...")
+def _sweep_key(lrn_settings: tuple, parameter: str) -> tuple:
+    """The settings a sweep of ``parameter`` depends on: its own value left out (set to the
+    controls' default), so that moving that parameter's slider finds the sweep cached."""
+    default = getattr(controls.LRNControls, parameter)
+    return tuple(default if name == parameter else value
+                 for name, value in zip(SCRUB_SETTINGS, lrn_settings))
+
+
 def scrub_figure(features: np.ndarray, lrn_settings: tuple, parameter: str, channel: int):
     """scrub.figure, built only when the scrub view is open and cached by the features and
-    the LRN settings (mode, convention, n, k, alpha, beta), so a revisit costs nothing."""
+    the LRN settings (mode, convention, n, k, alpha, beta) but the swept one, so a revisit
+    costs nothing; opened on the frame nearest the swept parameter's value."""
+    figure = _scrub_figure(features, _sweep_key(lrn_settings, parameter), parameter, channel)
+    return scrub.opened_at(figure, parameter, lrn_settings[SCRUB_SETTINGS.index(parameter)])
+
+
+@st.cache_data(max_entries=8, ttl=3600, show_spinner="Computing every frame...")
+def _scrub_figure(features: np.ndarray, lrn_settings: tuple, parameter: str, channel: int):
     state = controls.Explorer(**dict(zip(SCRUB_SETTINGS, lrn_settings)))
     return on_torch_thread(scrub.figure, features, state, parameter, channel)
 
 
-@st.cache_data(max_entries=8, ttl=3600, show_spinner="Computing every frame...")
 def jacobian_scrub_figure(features: np.ndarray, lrn_settings: tuple, parameter: str,
                           channel: int, row: int, col: int):
-    """scrub.jacobian_figure, built only when the Gradients page's scrub view is open and
-    cached like scrub_figure."""
+    """scrub.jacobian_figure, built only when the Gradients page's scrub view is open, and
+    cached and opened like scrub_figure."""
+    figure = _jacobian_scrub_figure(features, _sweep_key(lrn_settings, parameter), parameter,
+                                    channel, row, col)
+    return scrub.opened_at(figure, parameter, lrn_settings[SCRUB_SETTINGS.index(parameter)])
+
+
+@st.cache_data(max_entries=8, ttl=3600, show_spinner="Computing every frame...")
+def _jacobian_scrub_figure(features: np.ndarray, lrn_settings: tuple, parameter: str,
+                           channel: int, row: int, col: int):
     state = controls.Gradients(**dict(zip(SCRUB_SETTINGS, lrn_settings)))
     return on_torch_thread(scrub.jacobian_figure, features, state, parameter, channel, row, col)
 

@@ -167,6 +167,30 @@ def test_page_opens_the_scrub_view_from_the_address_and_its_frames_are_exact():
     assert "scrub" not in at.query_params
 
 
+def test_moving_the_swept_parameter_reopens_the_cached_sweep_on_its_nearest_frame(monkeypatch):
+    """The α sweep does not depend on α: moving α's own slider must not compute it again
+    (25 LRN passes and images, on every move), only open it on the frame nearest the new α;
+    moving β must."""
+    built = []
+    sweep = scrub.sweep
+    monkeypatch.setattr(scrub, "sweep", lambda *a, **k: built.append(a[2:]) or sweep(*a, **k))
+    at = explorer({"scrub": "alpha", "tab": "Statistics", "beta": "0.55"})
+    assert not at.exception and len(built) == 1
+    alpha = at.select_slider(key="x_alpha")
+    for value in (0.000178, 316.0):  # two stops of the α slider
+        alpha.set_value(value).run()
+        assert not at.exception and len(built) == 1 and float(at.query_params["alpha"]) == value
+        slider = scrub_spec(at)["layout"]["sliders"][0]
+        alphas = [float(step["value"]) for step in slider["steps"]]
+        nearest = int(np.argmin([abs(np.log10(a / value)) for a in alphas]))
+        step = slider["steps"][slider["active"]]["args"][0]
+        images = scrub_spec(at)["layout"]["images"]
+        assert slider["active"] == nearest and images[0]["source"] == step["images[0].source"]
+        assert images[3]["x"] == pytest.approx(np.log10(alphas[nearest]))  # the dot
+    at.slider(key="x_beta").set_value(0.6).run()
+    assert len(built) == 2  # another β: every frame changes
+
+
 def test_scrub_control_goes_into_the_address_and_a_bad_value_is_repaired():
     at = explorer({"tab": "Statistics"})
     at.radio(key="x_scrub").set_value("n").run()
@@ -216,6 +240,24 @@ def test_jacobian_sweep_frames_are_autograds_row_at_their_values(mode, conventio
         assert result.centre[i] == pytest.approx(centre, rel=1e-5)
     if parameter == "n":  # one neighbourhood for all frames: the widest window and 2 more
         assert result.rows.shape[1:] == result.rows[0].shape
+
+
+@pytest.mark.parametrize("mode, convention", [("across", "pytorch"), ("within", "caffe")])
+def test_a_jacobian_scrub_figure_opens_on_the_frame_nearest_a_value(mode, convention):
+    feats = features(side=40)
+    state = controls.Gradients(mode=mode, convention=convention)
+    fig = scrub.jacobian_figure(feats, state, "beta", 5, 20, 17)
+    betas = figures.scrub_values(fig)
+    assert betas == scrub.values("beta", state, 16) and fig.layout.sliders[0].active == \
+        betas.index(min(betas, key=lambda b: abs(b - state.beta)))
+    scrub.opened_at(fig, "beta", betas[3] + 0.001)
+    assert fig.layout.sliders[0].active == 3
+    for trace, framed in zip(fig.data, fig.frames[3].data):
+        assert np.array_equal(trace.y if mode == "across" else trace.z,
+                              framed.y if mode == "across" else framed.z)
+    if mode == "within":  # its title names the frame's value
+        assert fig.layout.title.text == fig.frames[3].layout.title.text
+        assert f"β = {betas[3]:.3g}" in fig.layout.title.text
 
 
 def gradients(query: dict) -> AppTest:
