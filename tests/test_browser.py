@@ -235,12 +235,14 @@ def test_sliders_at_k_and_alpha_zero_give_a_message_not_an_error(server, page):
 
 def test_latency_script_can_measure_the_current_page(server, page):
     # benchmarks/app_latency.py must keep finding what it times (no speed is asserted).
-    from benchmarks.app_latency import measure
-    open_page(page, f"{server}/explorer?alpha=1e-06", charts=2)
-    moves = measure(page, 2)
-    assert len(moves.latency_ms) == len(moves.reported_ms) == 2
-    assert all(latency > 0 for latency in moves.latency_ms)
-    assert "alpha=3.16e-06" in page.url  # two quarter-decade stops up: a new value each move
+    from benchmarks.app_latency import PAGES, address, measure
+    for path in ("explorer", "explorer?scrub=alpha"):  # a page, and one with its own query
+        open_page(page, address(server, path), charts=PAGES[path][0])
+        moves = measure(page, 2)
+        assert len(moves.latency_ms) == len(moves.reported_ms) == 2
+        assert all(latency > 0 for latency in moves.latency_ms)
+        assert "alpha=3.16e-06" in page.url  # two quarter-decade stops up: a new value each move
+    assert "scrub=alpha" in page.url
 
 
 @pytest.mark.parametrize("view", ["Explorer", "Gradients"])
