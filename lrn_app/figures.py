@@ -110,10 +110,24 @@ TITLES = {"input": "input x", "S": "window sum S", "denominator": "(k + a·S)^β
 
 def enlarge_text(figure: go.Figure, size: int) -> go.Figure:
     """Every text of the figure at ``size`` px, its title at size + 2 (presentation mode):
-    the layout's, the annotations' and the text labels' (_text_labels). The annotations are
-    replaced as one list: fig.update_annotations validated each one's font in turn."""
+    the layout's, the axes' ticks and titles, the legend's, a slider's value, the annotations'
+    and the text labels' (_text_labels); the margins with tick labels in them grow alike.
+    The annotations are replaced as one list: fig.update_annotations validated each one's
+    font in turn."""
     layout = figure.layout
     layout.font.size = size
+    layout.legend.font.size = size  # these set their own sizes (_LOOK, _AXIS_LOOK, _slider)
+    for axis in (*figure.select_xaxes(), *figure.select_yaxes()):
+        axis.tickfont.size = size
+        axis.title.font.size = size
+    for slider in layout.sliders:
+        slider.currentvalue.font.size = size
+    # The left, right and bottom margins hold tick labels (and colour bars' and a slider's):
+    # they grow with the labels, or plotly widens them itself and draws the figure twice.
+    grow = size / _AXIS_LOOK["tickfont"]["size"]
+    for side in ("l", "r", "b"):
+        if layout.margin[side] is not None:
+            layout.margin[side] = round(layout.margin[side] * grow)
     for trace in figure.data:
         if trace.type == "scatter" and trace.mode == "text":
             trace.textfont.size = size

@@ -154,9 +154,9 @@ def test_learned_feature_source_is_the_shipped_first_layer():
 
 
 def test_enlarge_text_equals_plotlys_own_updates():
-    """Presentation mode's text size, set in one pass, against plotly's update_layout and
-    update_annotations (the slow way it replaced) on figures with and without annotations
-    and titles."""
+    """Presentation mode's text size, set in one pass, against plotly's update_layout,
+    update_axes and update_annotations (the slow way it replaced) on figures with and
+    without annotations, titles and visible axes; and a scrub view's slider value."""
     rng = np.random.default_rng(0)
     built = [lambda: figures.panels_row({k: rng.random((16, 16)) for k in figures.PANELS}),
              lambda: figures.channel_grid(rng.random((4, 8, 8)), True, "a title"),
@@ -166,13 +166,21 @@ def test_enlarge_text_equals_plotlys_own_updates():
     for build in built:
         state = rng.bit_generator.state
         expected = build()
-        expected.update_layout(font=dict(size=18))
+        expected.update_layout(font=dict(size=18), legend_font_size=18)
+        expected.update_xaxes(tickfont_size=18, title_font_size=18)
+        expected.update_yaxes(tickfont_size=18, title_font_size=18)
         expected.update_annotations(font_size=18)
+        margin = expected.layout.margin  # l, r and b hold tick labels: 18 / 12 as wide
+        expected.update_layout(margin={side: round(margin[side] * 1.5) for side in "lrb"
+                                       if margin[side] is not None})
         expected.update_traces(textfont_size=18, selector=dict(mode="text"))
         if expected.layout.title.text:
             expected.update_layout(title_font_size=20)
         rng.bit_generator.state = state  # the same figure again
         assert figures.enlarge_text(build(), 18).to_dict() == expected.to_dict()
+    scrub = figures.scrub_figure(rng.random((3, 6, 6)), rng.random((3, 6, 6)), rng.random(3),
+                                 [0.1, 1.0, 10.0], "α", 1, log_x=True)
+    assert figures.enlarge_text(scrub, 18).layout.sliders[0].currentvalue.font.size == 18
 
 
 def test_every_figure_is_valid_plotly_and_the_same_unvalidated(monkeypatch):

@@ -307,7 +307,8 @@ def test_every_figure_is_drawn_once_its_margins_hold_its_labels(server, width, h
     views = {"explorer?tab=Pixel+inspector": 3, "explorer?tab=Pixel+inspector&mode=within": 3,
              "explorer?scrub=alpha": 3, "gradients": 4, "gradients?mode=within": 4,
              "gradients?scrub=alpha": 5, "gradients?scrub=n&mode=within&convention=caffe": 5,
-             "conventions?present=1": 4,
+             "conventions?present=1": 4, "gradients?present=1": 4, "compare?present=1": 4,
+             "explorer?scrub=alpha&present=1": 3,
              "compare": 4, "conventions": 4}
     with browser_page(width, height) as page:
         for address, charts in views.items():
