@@ -166,8 +166,11 @@ def normalisations(feats: np.ndarray, swap_feats: np.ndarray, batch_keys: tuple[
 
     # --- properties ---------------------------------------------------------------------------
     st.subheader("Properties, measured on this batch")
+    # LRN's row is measured on every move; the others do not depend on its settings: cached
     rows = ui.on_torch_thread(compare.properties, feats, chosen, swap_feats, lrn_args, bn,
-                              result.stats)
+                              result.stats, names=["LRN"])
+    rows += ui.properties_besides_lrn(batch_keys[0], feats, chosen, batch_keys[1], swap_feats,
+                                      bn, result.stats)
     st.dataframe(rows, hide_index=True)
     ui.explain("The last two columns are measured with the current settings, not looked up: "
                "each layer runs on this batch and on the swapped one, in training and evaluation "

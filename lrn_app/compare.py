@@ -132,22 +132,28 @@ def _group_count(channels: int) -> int:
     return next(g for g in (4, 2, 1) if channels % g == 0)
 
 
-def _modules(shape, lrn_args: dict, bn: BatchNormSettings, stats) -> dict[str, torch.nn.Module]:
-    """Every normalisation in the table, built as torch modules for a (C, H, W) shape."""
+NORMALISATIONS = ("LRN", "BatchNorm", "LayerNorm", "InstanceNorm", "GroupNorm")  # the table's
+
+
+def _modules(shape, lrn_args: dict, bn: BatchNormSettings, stats,
+             names=NORMALISATIONS) -> dict[str, torch.nn.Module]:
+    """The normalisations ``names`` of the table, built as torch modules for a (C, H, W)
+    shape."""
     C, H, W = shape
-    batchnorm = torch.nn.BatchNorm2d(C, eps=bn.eps, momentum=bn.momentum)
-    with torch.no_grad():
-        batchnorm.weight.fill_(bn.gamma)
-        batchnorm.bias.fill_(bn.shift)
-        batchnorm.running_mean.copy_(stats[0])
-        batchnorm.running_var.copy_(stats[1])
-    return {
-        "LRN": LocalResponseNorm(**lrn_args),
-        "BatchNorm": batchnorm,
-        "LayerNorm": torch.nn.LayerNorm([C, H, W]),
-        "InstanceNorm": torch.nn.InstanceNorm2d(C),
-        "GroupNorm": torch.nn.GroupNorm(_group_count(C), C),
-    }
+
+    def batchnorm():
+        module = torch.nn.BatchNorm2d(C, eps=bn.eps, momentum=bn.momentum)
+        with torch.no_grad():
+            module.weight.fill_(bn.gamma)
+            module.bias.fill_(bn.shift)
+            module.running_mean.copy_(stats[0])
+            module.running_var.copy_(stats[1])
+        return module
+    build = {"LRN": lambda: LocalResponseNorm(**lrn_args), "BatchNorm": batchnorm,
+             "LayerNorm": lambda: torch.nn.LayerNorm([C, H, W]),
+             "InstanceNorm": lambda: torch.nn.InstanceNorm2d(C),
+             "GroupNorm": lambda: torch.nn.GroupNorm(_group_count(C), C)}
+    return {name: build[name]() for name in names}
 
 
 def _normalised_over(name: str, C: int, lrn_args: dict) -> str:
@@ -173,12 +179,14 @@ def _output(module: torch.nn.Module, x: torch.Tensor, training: bool) -> torch.T
 
 
 def properties(batch: np.ndarray, chosen: int, swap_mates: np.ndarray, lrn_args: dict,
-               bn: BatchNormSettings, stats: tuple | None = None, crop: int = 32) -> list[dict]:
+               bn: BatchNormSettings, stats: tuple | None = None, crop: int = 32,
+               names=NORMALISATIONS) -> list[dict]:
     """A row per normalisation: trainable parameters at the page's image size, what it
     normalises over, and two behaviours measured (not asserted) on the batch: does image
     ``chosen``'s output change when its batch-mates are swapped (in training mode), and do
     training and evaluation mode differ. Measured on a central crop, for speed. ``stats``:
-    the running statistics if already computed (``Comparison.stats``)."""
+    the running statistics if already computed (``Comparison.stats``). ``names``: the rows
+    wanted (only LRN's depends on ``lrn_args``: the page caches the others)."""
     N, C, H, W = batch.shape
     top, left = max(0, (H - crop) // 2), max(0, (W - crop) // 2)
     x = torch.from_numpy(batch[:, :, top:top + crop, left:left + crop]).contiguous()
@@ -186,9 +194,9 @@ def properties(batch: np.ndarray, chosen: int, swap_mates: np.ndarray, lrn_args:
         swap_mates[:, :, top:top + crop, left:left + crop]).contiguous()])
     if stats is None:
         stats = running_statistics(torch.from_numpy(batch), bn)
-    full_size = _modules((C, H, W), lrn_args, bn, stats)
+    full_size = _modules((C, H, W), lrn_args, bn, stats, names)
     rows = []
-    for name, module in _modules(tuple(x.shape[1:]), lrn_args, bn, stats).items():
+    for name, module in _modules(tuple(x.shape[1:]), lrn_args, bn, stats, names).items():
         trained = _output(module, x, True)[chosen]
         batch_change = relative_change(trained, _output(module, swapped, True)[0])
         mode_change = relative_change(trained, _output(module, x, False)[chosen])

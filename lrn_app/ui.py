@@ -195,6 +195,17 @@ def batchnorm_side(batch_key: int, _batch: np.ndarray, chosen: int, swap_key: in
     return on_torch_thread(compare.batchnorm_side, _batch, chosen, _swap_mates, bn)
 
 
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+def properties_besides_lrn(batch_key: int, _batch: np.ndarray, chosen: int, swap_key: int,
+                           _swap_mates: np.ndarray, bn: compare.BatchNormSettings,
+                           _stats: tuple) -> list[dict]:
+    """compare.properties' rows of the normalisations other than LRN, cached like
+    batchnorm_side (``_stats`` follow from the batch and ``bn``): they do not depend on LRN's
+    settings, and measuring them took most of the table's time on every LRN slider move."""
+    return on_torch_thread(compare.properties, _batch, chosen, _swap_mates, {}, bn, _stats,
+                           names=compare.NORMALISATIONS[1:])
+
+
 # What a scrub view depends on of LRN's settings, in the order its cache key (a tuple) has them:
 # the page's other controls (its tab, its image) must not make a cached sweep miss.
 SCRUB_SETTINGS = ("mode", "convention", "n", "k", "alpha", "beta")

@@ -176,6 +176,12 @@ def test_properties_are_measured_right():
     stats = compare.compare(feats, 0, mates, ACROSS, compare.BatchNormSettings()).stats
     assert compare.properties(feats, 0, mates, ACROSS, compare.BatchNormSettings(), stats) == \
         list(rows.values())  # the page reuses the comparison's running statistics
+    # and measures LRN's row on every move, the others (which need no LRN settings) cached
+    lrn_row = compare.properties(feats, 0, mates, ACROSS, compare.BatchNormSettings(), stats,
+                                 names=["LRN"])
+    others = compare.properties(feats, 0, mates, {}, compare.BatchNormSettings(), stats,
+                                names=compare.NORMALISATIONS[1:])
+    assert lrn_row + others == list(rows.values())
 
 
 def test_histograms_share_bins_and_count_every_finite_value():
