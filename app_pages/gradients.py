@@ -52,21 +52,17 @@ def gradients_panel(feats: np.ndarray, feats_key: str) -> None:
     st.latex(gradients.LOSSES[loss] + (rf"\qquad (c, r, s) = ({channel}, {row}, {col})"
                                        if loss == "one value" else ""))
 
-    check = ui.on_torch_thread(gradients.lrn_gradient, feats, lrn_args, loss, channel, row, col)
-    grad, bad = figures.finite(check.grad)
+    closed = ui.on_torch_thread(gradients.closed_lrn_gradient, feats, lrn_args, loss, channel,
+                                row, col)
+    grad, bad = figures.finite(closed.astype(np.float32))
     if bad:
         st.warning(f"{bad} gradient values are not finite (NaN or inf) and are drawn as 0.")
-    left, right = st.columns([3, 1])
+    left, check_column = st.columns([3, 1])
     ui.chart(figures.channel_grid(grad, True, f"dL/dx of all {C} channels (mid-grey = 0, "
                                   "light = positive; each channel on its own scale)",
                                   symmetric=True), left)
-    right.metric("Largest |closed form − autograd|", f"{check.max_diff:.1e}")
-    right.caption(f"against a largest |dL/dx| of {check.scale:.3g}, both in float64: the closed "
-                  "form is the derivative, not an approximation of it.")
-    if check.undefined:
-        right.info(f"{check.undefined} cells are left out of the comparison: k = 0 with an "
-                   "all-zero window, where autograd gives NaN (0/0) and the closed form "
-                   "defines 0.")
+    # The check against autograd fills check_column at the end of this panel, so that the
+    # browser draws the figures while the server runs it.
 
     # --- one output's Jacobian -----------------------------------------------------------------
     st.subheader("Lateral inhibition: how one output depends on its neighbours")
@@ -138,6 +134,15 @@ def gradients_panel(feats: np.ndarray, feats_key: str) -> None:
         st.markdown("BatchNorm normalises with the batch's mean and variance, so every image's "
                     "input moves this image's output and receives gradient from its loss; LRN "
                     "looks at one image and sends the batch-mates nothing.")
+    check = ui.on_torch_thread(gradients.check_lrn_gradient, feats, lrn_args, loss, channel,
+                               row, col, closed)
+    check_column.metric("Largest |closed form − autograd|", f"{check.max_diff:.1e}")
+    check_column.caption(f"against a largest |dL/dx| of {check.scale:.3g}, both in float64: the "
+                         "closed form is the derivative, not an approximation of it.")
+    if check.undefined:
+        check_column.info(f"{check.undefined} cells are left out of the comparison: k = 0 with "
+                          "an all-zero window, where autograd gives NaN (0/0) and the closed "
+                          "form defines 0.")
     ui.compute_caption(started, "g__runs")
     page.save()
 

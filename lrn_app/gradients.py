@@ -71,12 +71,28 @@ def _checked(closed: torch.Tensor, auto: torch.Tensor) -> Checked:
 def lrn_gradient(features: np.ndarray, lrn_args: dict, loss: str, channel: int, row: int,
                  col: int) -> Checked:
     """dL/dx of LRN on (C, H, W) features: closed form, checked against autograd."""
+    closed = closed_lrn_gradient(features, lrn_args, loss, channel, row, col)
+    return check_lrn_gradient(features, lrn_args, loss, channel, row, col, closed)
+
+
+def closed_lrn_gradient(features: np.ndarray, lrn_args: dict, loss: str, channel: int,
+                        row: int, col: int) -> np.ndarray:
+    """dL/dx of LRN on (C, H, W) features by the closed form, in float64 (for its check)."""
     x = torch.from_numpy(features).double()
-    g = output_gradient(lrn(x, **lrn_args), loss, channel, row, col)
-    closed = lrn_backward(x, g, **lrn_args)
-    x_auto = x.clone().requires_grad_()
-    (auto,) = torch.autograd.grad(lrn_reference(x_auto, **lrn_args), x_auto, g)
-    return _checked(closed, auto)
+    return lrn_backward(x, output_gradient(lrn(x, **lrn_args), loss, channel, row, col),
+                        **lrn_args).numpy()
+
+
+def check_lrn_gradient(features: np.ndarray, lrn_args: dict, loss: str, channel: int, row: int,
+                       col: int, closed: np.ndarray) -> Checked:
+    """The closed form's gradient (``closed_lrn_gradient`` of the same arguments) against
+    autograd through ``lrn_reference``, in float64. Apart, so that the page can draw the
+    gradient before the check: the browser draws it while the server checks it."""
+    x = torch.from_numpy(features).double()
+    g = output_gradient(lrn(x, **lrn_args), loss, channel, row, col)  # the closed form's dL/dy
+    x.requires_grad_()
+    (auto,) = torch.autograd.grad(lrn_reference(x, **lrn_args), x, g)
+    return _checked(torch.from_numpy(closed), auto)
 
 
 @dataclass

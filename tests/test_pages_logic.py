@@ -34,6 +34,19 @@ def test_lrn_gradient_is_autograd_through_torchs_own_lrn(loss):
     assert checked.max_diff < 1e-12 * max(1.0, checked.scale) and checked.undefined == 0
 
 
+def test_the_page_s_two_steps_are_lrn_gradient():
+    """The page draws the closed form first and checks it at the end of its panel."""
+    feats = relu_features((8, 12, 10))
+    closed = gradients.closed_lrn_gradient(feats, ACROSS, "squared norm", 3, 4, 5)
+    assert closed.dtype == np.float64
+    checked = gradients.check_lrn_gradient(feats, ACROSS, "squared norm", 3, 4, 5, closed)
+    whole = gradients.lrn_gradient(feats, ACROSS, "squared norm", 3, 4, 5)
+    np.testing.assert_array_equal(checked.grad, whole.grad)
+    assert checked.max_diff == whole.max_diff < 1e-12 * max(1.0, whole.scale)
+    wrong = gradients.check_lrn_gradient(feats, ACROSS, "squared norm", 3, 4, 5, closed * 1.01)
+    assert wrong.max_diff > 1e-4 * wrong.scale  # a gradient that is off is caught
+
+
 def test_k_zero_cells_are_left_out_of_the_autograd_check():
     feats = relu_features((4, 6, 6)) + 0.1
     feats[:, 0, 0] = 0  # the only all-zero window across channels (n=5 spans all 4 channels)
