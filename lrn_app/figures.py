@@ -109,25 +109,32 @@ TITLES = {"input": "input x", "S": "window sum S", "denominator": "(k + a·S)^β
 
 
 def enlarge_text(figure: go.Figure, size: int) -> go.Figure:
-    """Every text of the figure at ``size`` px, its title at size + 2 (presentation mode):
-    the layout's, the axes' ticks and titles, the legend's, a slider's value, the annotations'
-    and the text labels' (_text_labels); the margins with tick labels in them grow alike.
+    """Every text of the figure at ``size`` px, its title at size + 2 and the axes' ticks at
+    size - 2 (presentation mode): the layout's, the axes' ticks and titles, the legend's, a
+    slider's value, the annotations' and the text labels' (_text_labels); the margins with
+    tick labels in them grow alike.
     The annotations are replaced as one list: fig.update_annotations validated each one's
     font in turn."""
     layout = figure.layout
     layout.font.size = size
     layout.legend.font.size = size  # these set their own sizes (_LOOK, _AXIS_LOOK, _slider)
+    ticks = size - 2  # a step below the text, as _AXIS_LOOK's 12 against _LOOK's 14
     for axis in (*figure.select_xaxes(), *figure.select_yaxes()):
-        axis.tickfont.size = size
+        axis.tickfont.size = ticks
         axis.title.font.size = size
     for slider in layout.sliders:
         slider.currentvalue.font.size = size
-    # The left, right and bottom margins hold tick labels (and colour bars' and a slider's):
-    # they grow with the labels, or plotly widens them itself and draws the figure twice.
-    grow = size / _AXIS_LOOK["tickfont"]["size"]
-    for side in ("l", "r", "b"):
+    # The left and bottom margins hold the axes' tick labels (and a slider's): they grow with
+    # the labels, or plotly widens them itself and draws the figure twice. (A colour bar's
+    # labels, in the right margin, were at the layout's font size already.)
+    # The figure grows by what its bottom margin grows, so that its plot keeps its height.
+    grow = ticks / _AXIS_LOOK["tickfont"]["size"]
+    for side in ("l", "b"):
         if layout.margin[side] is not None:
-            layout.margin[side] = round(layout.margin[side] * grow)
+            wider = round(layout.margin[side] * grow)
+            if side == "b" and layout.height is not None:
+                layout.height += wider - layout.margin.b
+            layout.margin[side] = wider
     for trace in figure.data:
         if trace.type == "scatter" and trace.mode == "text":
             trace.textfont.size = size

@@ -167,11 +167,14 @@ def test_enlarge_text_equals_plotlys_own_updates():
         state = rng.bit_generator.state
         expected = build()
         expected.update_layout(font=dict(size=18), legend_font_size=18)
-        expected.update_xaxes(tickfont_size=18, title_font_size=18)
-        expected.update_yaxes(tickfont_size=18, title_font_size=18)
+        expected.update_xaxes(tickfont_size=16, title_font_size=18)
+        expected.update_yaxes(tickfont_size=16, title_font_size=18)
         expected.update_annotations(font_size=18)
-        margin = expected.layout.margin  # l, r and b hold tick labels: 18 / 12 as wide
-        expected.update_layout(margin={side: round(margin[side] * 1.5) for side in "lrb"
+        margin = expected.layout.margin  # l and b hold tick labels: 16 / 12 as wide
+        if margin.b is not None and expected.layout.height is not None:  # the plot as high
+            expected.update_layout(height=expected.layout.height + round(margin.b * 16 / 12)
+                                   - margin.b)
+        expected.update_layout(margin={side: round(margin[side] * 16 / 12) for side in "lb"
                                        if margin[side] is not None})
         expected.update_traces(textfont_size=18, selector=dict(mode="text"))
         if expected.layout.title.text:
