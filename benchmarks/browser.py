@@ -176,7 +176,8 @@ def wait_for_panel_update(page, after: int, timeout: float = 30_000) -> None:
 scrub_figure_image = """() => { const img = document.querySelector('.st-key-scrub_view .js-plotly-plot')
                                    ?.querySelector('image');
                                return img ? img.getAttribute('href') || img.getAttribute('xlink:href') : null; }"""
-# The Gradients page's scrub view: its title (which names the frame's value) and its bars.
+# The Gradients page's scrub view: its title (which names the frame's value within a channel)
+# and its bars (across channels, where the title stays).
 jacobian_scrub_frame = """() => { const plot = document.querySelector('.st-key-jacobian_scrub .js-plotly-plot');
     return plot ? plot.querySelector('.gtitle').textContent + [...plot.querySelectorAll('.point path')]
         .map(p => p.getAttribute('d')).join() : null; }"""

@@ -112,9 +112,8 @@ def enlarge_text(figure: go.Figure, size: int) -> go.Figure:
     """Every text of the figure at ``size`` px, its title at size + 2 and the axes' ticks at
     size - 2 (presentation mode): the layout's, the axes' ticks and titles, the legend's, a
     slider's value, the annotations' and the text labels' (_text_labels); the margins with
-    tick labels in them grow alike.
-    The annotations are replaced as one list: fig.update_annotations validated each one's
-    font in turn."""
+    tick labels in them grow alike. The annotations are replaced as one list:
+    fig.update_annotations validated each one's font in turn."""
     layout = figure.layout
     layout.font.size = size
     layout.legend.font.size = size  # these set their own sizes (_LOOK, _AXIS_LOOK, _slider)
@@ -125,9 +124,9 @@ def enlarge_text(figure: go.Figure, size: int) -> go.Figure:
     for slider in layout.sliders:
         slider.currentvalue.font.size = size
     # The left and bottom margins hold the axes' tick labels (and a slider's): they grow with
-    # the labels, or plotly widens them itself and draws the figure twice. (A colour bar's
-    # labels, in the right margin, were at the layout's font size already.)
-    # The figure grows by what its bottom margin grows, so that its plot keeps its height.
+    # the labels, or plotly widens them itself and draws the figure twice; the figure grows by
+    # what its bottom margin gains, so that its plot keeps its height. (A colour bar's labels,
+    # in the right margin, were at the layout's font size already.)
     grow = ticks / _AXIS_LOOK["tickfont"]["size"]
     for side in ("l", "b"):
         if layout.margin[side] is not None:
