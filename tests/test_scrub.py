@@ -145,12 +145,18 @@ def scrub_spec(at: AppTest) -> dict:
     return spec
 
 
+def open_scrub_spec(at: AppTest, radio_key: str, parameter: str) -> dict:
+    """The page ran without an error with its scrub control on ``parameter``, said that every
+    frame is exact, and drew one scrub view: its figure."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.radio(key=radio_key).value == parameter
+    assert any("Each frame is exact" in c.value for c in at.caption)
+    return scrub_spec(at)
+
+
 def test_page_opens_the_scrub_view_from_the_address_and_its_frames_are_exact():
     at = explorer({"scrub": "beta", "channel": "3", "tab": "Statistics"})
-    assert not at.exception, [e.value for e in at.exception]
-    assert at.radio(key="x_scrub").value == "beta"
-    assert any("Each frame is exact" in c.value for c in at.caption)
-    spec = scrub_spec(at)
+    spec = open_scrub_spec(at, "x_scrub", "beta")
     state = controls.Explorer()
     betas = scrub.values("beta", state, 16)
     assert [s["label"] for s in spec["layout"]["sliders"][0]["steps"]] == [f"{b:.3g}" for b in betas]
@@ -266,10 +272,7 @@ def gradients(query: dict) -> AppTest:
 
 def test_gradients_page_opens_the_jacobian_scrub_view_from_the_address():
     at = gradients({"scrub": "alpha", "channel": "5", "row": "30", "col": "40"})
-    assert not at.exception, [e.value for e in at.exception]
-    assert at.radio(key="g_scrub").value == "alpha"
-    assert any("Each frame is exact" in c.value for c in at.caption)
-    spec = scrub_spec(at)
+    spec = open_scrub_spec(at, "g_scrub", "alpha")
     state = controls.Gradients()
     alphas = scrub.values("alpha", state, 16)
     assert len(spec["frames"]) == len(alphas) == scrub.FRAMES
