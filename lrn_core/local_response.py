@@ -293,7 +293,13 @@ def lrn_parts(x: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: 
     w = resolve(size, alpha, beta, k, mode=mode, convention=convention)
     x3 = _work_layout(_prepared(x), w.mode)  # one block: the app's tensors are small
     S, D, gain = _normalizer(x3, w, _Workspace())  # buffers of this call alone
-    parts = LRNParts(S=S, denominator=D.pow(w.beta), output=x3 * gain, gain=gain)
+    # D ** beta as 1 / gain: torch.pow with a fractional exponent took 5 of the 14 ms that
+    # these parts took on the Explorer's maps, on every slider move. Where D is 0 (k = 0
+    # only), the gain is set to 0 and D ** beta is 0.
+    denominator = torch.reciprocal(gain)
+    if w.k == 0:
+        denominator.masked_fill_(D == 0, 0)
+    parts = LRNParts(S=S, denominator=denominator, output=x3 * gain, gain=gain)
     return LRNParts(*(_like_input(p.view(_as_4d(x).shape), x) for p in parts))
 
 
