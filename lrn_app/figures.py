@@ -222,9 +222,9 @@ def panels_row(maps: dict[str, np.ndarray], height: int | None = None, max_side:
         height = int(np.clip(40 + 1200 * h / total, 150, 400))
     layout = dict(height=height, margin=dict(l=5, r=5, t=30, b=5), showlegend=False,
                   images=images,
-                  xaxis=dict(range=[0, total], visible=False, fixedrange=True),
+                  xaxis=dict(range=[0, total], visible=False, fixedrange=True, constrain="domain"),
                   yaxis=dict(range=[h, _TITLES_RANGE * h], visible=False, scaleanchor="x",
-                             fixedrange=True))
+                             fixedrange=True, constrain="domain"))
     return _figure([_text_labels(labels)], layout)
 
 
