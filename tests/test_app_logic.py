@@ -320,15 +320,21 @@ def test_panel_images_are_their_maps_through_the_colour_scale():
         assert (rgb[z == z.min()] == lut[0]).all() and (rgb[z == z.max()] == lut[255]).all()
 
 
-def test_difference_matrix_labels_each_cell_with_its_value_and_a_nan_as_nan():
+def test_difference_matrix_labels_each_pair_once_with_its_value_and_a_nan_as_nan():
     """Short labels (1.5e-7, not 1.5e-07) so that nine columns read on a projector; a NaN
-    cell says NaN rather than passing for 0."""
-    matrix = np.array([[0.0, 1.5e-7, 0.02], [1.5e-7, 0.0, np.nan], [0.02, np.nan, 0.0]])
-    figure = figures.difference_matrix(["a", "b", "c"], matrix, "d")
-    assert [list(row) for row in figure.data[0].text] == [["0", "1.5e-7", "2.0e-2"],
-                                                         ["1.5e-7", "0", "NaN"],
-                                                         ["2.0e-2", "NaN", "0"]]
-    for row, values in zip(figure.data[0].text, matrix):  # each label reads back as its value
-        for label, value in zip(row, values):
-            if np.isfinite(value):
-                assert float(label) == pytest.approx(value, rel=0.05)
+    cell says NaN rather than passing for 0; each pair once, below the diagonal, the cells
+    on and above it neither coloured nor labelled."""
+    matrix = np.array([[0.0, 1.5e-7, 0.02, 0.0], [1.5e-7, 0.0, np.nan, 3e-3],
+                       [0.02, np.nan, 0.0, 4e-9], [0.0, 3e-3, 4e-9, 0.0]])
+    figure = figures.difference_matrix(["a", "b", "c", "d"], matrix, "d")
+    assert [list(row) for row in figure.data[0].text] == [["", "", "", ""],
+                                                         ["1.5e-7", "", "", ""],
+                                                         ["2.0e-2", "NaN", "", ""],
+                                                         ["0", "3.0e-3", "4.0e-9", ""]]
+    shade = np.asarray(figure.data[0].z)
+    assert np.isnan(shade[np.triu_indices(4)]).all()
+    for i, j in zip(*np.tril_indices(4, k=-1)):  # each label reads back as its value
+        if np.isfinite(matrix[i, j]):
+            label = figure.data[0].text[i][j]
+            assert float(label) == pytest.approx(matrix[i, j], rel=0.05)
+            assert shade[i, j] == pytest.approx(np.log10(max(matrix[i, j], 1e-12)))
