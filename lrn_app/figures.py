@@ -221,10 +221,8 @@ def panels_row(maps: dict[str, np.ndarray], height: int | None = None, max_side:
     if height is None:  # the row's own shape at a typical width of the page's main column
         height = int(np.clip(40 + 1200 * h / total, 150, 400))
     layout = dict(height=height, margin=dict(l=5, r=5, t=30, b=5), showlegend=False,
-                  images=images,
-                  xaxis=dict(range=[0, total], visible=False, fixedrange=True, constrain="domain"),
-                  yaxis=dict(range=[h, _TITLES_RANGE * h], visible=False, scaleanchor="x",
-                             fixedrange=True, constrain="domain"))
+                  images=images, **_image_axes([0, total], [h, _TITLES_RANGE * h],
+                                               fixedrange=True))
     return _figure([_text_labels(labels)], layout)
 
 
@@ -244,6 +242,21 @@ def _text_labels(labels: list[tuple], **textfont) -> dict:
 _HALO = "0 0 2px black, 0 0 2px black, 0 0 3px black"
 # A layout image placed on the hidden axes by its top-left corner.
 _ON_AXES = dict(xref="x", yref="y", sizing="stretch", xanchor="left", yanchor="top", layer="below")
+
+
+def _image_axes(x_range: list, y_range: list, x: dict | None = None, y: dict | None = None,
+                **both) -> dict:
+    """The hidden x and y axes of a figure of layout images, one pixel as wide as high
+    (scaleanchor), ``x`` and ``y`` for one axis, ``both`` for both.
+
+    The plot narrows to keep that aspect (constrain="domain") rather than widening its
+    range: Streamlit draws a new chart twice, first before it knows its width, and in about
+    one move of three its second drawing brought the range as first given, so that plotly,
+    finding it changed, placed every trace and label anew (the panel row: 391 attribute
+    changes, 15 to 30 ms late in the move)."""
+    return dict(xaxis=dict(range=x_range, visible=False, constrain="domain", **both, **(x or {})),
+                yaxis=dict(range=y_range, visible=False, scaleanchor="x", constrain="domain",
+                           **both, **(y or {})))
 
 
 def _png_source(image: np.ndarray, palette: np.ndarray | None = None,
@@ -299,9 +312,7 @@ def mosaic(tiles: np.ndarray, labels: list[str], title: str = "", wrap: int = 8,
                                x=0, y=0, sizex=width, sizey=height, **_ON_AXES)],
                   height=int(60 + rows * height_per_row * min(1.5, max(0.4, h / w))),
                   margin=dict(l=5, r=5, t=40 if title else 5, b=5), showlegend=False,
-                  xaxis=dict(range=[0, width], visible=False, constrain="domain"),
-                  yaxis=dict(range=[height, 0], visible=False, scaleanchor="x",
-                             constrain="domain"))
+                  **_image_axes([0, width], [height, 0]))
     return _figure([_text_labels(corners, color="white", shadow=_HALO)], layout)
 
 
@@ -646,9 +657,8 @@ def scrub_figure(output: np.ndarray, gain: np.ndarray, mean_gain: np.ndarray, va
         # t: the toolbar; l and b: the slider and its labels
         height=height, margin=dict(l=15, r=5, t=60, b=65), showlegend=False,
         images=images, annotations=annotations,
-        xaxis=dict(domain=[0, 0.72], range=[0, total + gap], visible=False, fixedrange=True),
-        yaxis=dict(domain=[0.22, 1], range=[h, _TITLES_RANGE * h], visible=False, scaleanchor="x",
-                   fixedrange=True),
+        **_image_axes([0, total + gap], [h, _TITLES_RANGE * h], x=dict(domain=[0, 0.72]),
+                      y=dict(domain=[0.22, 1]), fixedrange=True),
         xaxis2=dict(domain=[0.8, 1], type="log" if log_x else "linear", title=dict(text=label),
                     range=[x_range[0] - x_pad, x_range[1] + x_pad], fixedrange=True),
         yaxis2=dict(domain=[0.3, 0.95], anchor="x2", range=y_range, fixedrange=True),
