@@ -323,8 +323,8 @@ def test_every_figure_is_drawn_once_its_margins_hold_its_labels(server, width, h
 # Counts, for every figure that appears, each time plotly draws it all again after its first
 # drawing ("plotly_beforeplot" starts a full drawing; the listener is attached just after the
 # first), and each time it places its text labels anew after that first drawing (its first
-# "plotly_react"): what it does, without a full drawing, when an axis's range differs from
-# the one it drew, as a range that its scaleanchor had widened did.
+# "plotly_react"): what plotly does, without a full drawing, when an axis's range differs
+# from the one it drew (the panel row's did, widened by its scaleanchor).
 _REDRAWS = """() => {
     window.__redrawn = [];
     const seen = new WeakSet();
