@@ -7,8 +7,8 @@ on a random background level with Gaussian noise:
 
 Shapes are drawn from signed distances ``d`` (negative inside) with a one-pixel soft
 edge, ``mask = clamp(0.5 - d, 0, 1)``; the image is ``background + contrast * mask +
-noise``. The splits are fixed by their seeds (train 0, validation 1), so every run, in
-the app or from the command line, sees the same images.
+noise``. The splits are fixed by their seeds (train 0, validation 1, test 2), so every run,
+in the app or from the command line, sees the same images.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import math
 import torch
 
 CLASSES = ("circle", "ring", "square", "triangle", "cross", "bar")
-TRAIN_SEED, VAL_SEED = 0, 1
+TRAIN_SEED, VAL_SEED, TEST_SEED = 0, 1, 2
 
 
 def _signed_distances(u: torch.Tensor, v: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
