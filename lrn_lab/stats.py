@@ -126,3 +126,19 @@ def old_rule_rates(seeds: int, difference: float, trials: int = 20_000,
     b = rng.normal(0.0, 1.0, (trials, seeds))
     spread = (np.ptp(a, axis=1) + np.ptp(b, axis=1)) / 2
     return float(np.mean(np.abs(a.mean(axis=1) - b.mean(axis=1)) > spread))
+
+
+def main() -> None:
+    """The rule's error rates against the old rule's, on simulated seeds (unit deviation,
+    margin 1): python -m lrn_lab.stats"""
+    print(f"{'seeds':>5}  {'A/A: called different':>22}  {'2σ apart: supported':>20}  "
+          f"{'old rule: A/A':>13}  {'old rule: 2σ':>12}")
+    for seeds in (2, 3, 5, 8, 16):
+        null, true = error_rates(seeds, 0.0, 1.0), error_rates(seeds, 2.0, 1.0)
+        print(f"{seeds:>5}  {100 * (null['supported'] + null['contradicted']):>21.1f}%  "
+              f"{100 * true['supported']:>19.1f}%  {100 * old_rule_rates(seeds, 0.0):>12.1f}%  "
+              f"{100 * old_rule_rates(seeds, 2.0):>11.1f}%")
+
+
+if __name__ == "__main__":
+    main()

@@ -9,7 +9,8 @@ The protocol, the same for every variant and for the claims lab:
   cosine decay to zero;
 - each variant trained at every rate of a grid (``RATES``), and judged at the rate with
   the best mean validation accuracy over its seeds (``choose_rate``): one variant is never
-  judged at another's best rate;
+  judged at another's best rate; where the best rate is at an end of the grid, the grid
+  grows by a half-decade step past it until the best lies inside (``rates_for``);
 - a run whose loss stops being finite, or grows past ``DIVERGED`` times the loss of a
   uniform guess, is stopped and reported as diverged, never averaged in as an accuracy;
 - BatchNorm's evaluation statistics recomputed over the training set after training
@@ -46,7 +47,8 @@ from .shapes import CLASSES, TEST_SEED, TRAIN_SEED, VAL_SEED, make_shapes
 
 # LRN in both modes: the conventions that have both.
 LAB_CONVENTIONS = tuple(c for c in conventions_for("within") if c in conventions_for("across"))
-RATES = (0.01, 0.03, 0.1, 0.3)  # the grid each variant's rate is chosen from
+RATES = (0.01, 0.03, 0.1, 0.3)  # the grid each variant's rate is chosen from, at first
+LADDER = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)  # the steps it can grow by
 LAB_VARIANTS = ("none", "lrn_across", "batchnorm")  # the Training lab's default comparison
 DIVERGED = 3.0  # a loss above 3 x ln(6) (a uniform guess's) is a diverged run
 STATISTICS = {"recomputed": "recomputed over the training set",
@@ -59,7 +61,7 @@ class TrainConfig:
 
     epochs: int = 5
     batch_size: int = 64
-    lr: float = 0.1  # the peak of the schedule; the protocol picks it from RATES per variant
+    lr: float = 0.1  # the peak of the schedule; the protocol picks it per variant (rates_for)
     weight_decay: float = 5e-4
     width: int = 8  # channels of the first conv; then 2 * width and 4 * width
     head: str = "gap"  # lrn_lab.network.HEADS
@@ -338,10 +340,42 @@ def job(variant: str, seed: int, config: TrainConfig) -> Job:
     return (variant, seed, config)
 
 
-def grid_jobs(variants, seeds, config: TrainConfig, rates=RATES) -> list[Job]:
-    """Every run the protocol needs: each variant at each rate, each seed."""
-    return [job(v, seed, replace(config, lr=rate)) for v in variants for rate in rates
-            for seed in seeds]
+def rates_for(variant: str, seeds, config: TrainConfig, runs, stats: str = "recomputed",
+              start=RATES) -> list[float]:
+    """The rates ``variant`` is trained at, as far as the runs so far (a dict of jobs)
+    decide: ``start``, grown by a step of LADDER past whichever end holds the best rate,
+    until the best lies inside the grid (or the ladder ends, or it diverges there)."""
+    rates = list(start)
+    while True:
+        by_rate = {r: [runs.get(job(variant, seed, replace(config, lr=r))) for seed in seeds]
+                   for r in rates}
+        if any(run is None for rs in by_rate.values() for run in rs):
+            return rates  # not trained yet: the grid cannot grow before it is
+        best = choose_rate(by_rate, stats)
+        if best is None or best not in LADDER:
+            return rates
+        i = LADDER.index(best)
+        if best == rates[-1] and i + 1 < len(LADDER):
+            rates.append(LADDER[i + 1])
+        elif best == rates[0] and i > 0:
+            rates.insert(0, LADDER[i - 1])
+        else:
+            return rates
+
+
+def grid_jobs(variants, seeds, config: TrainConfig, runs=None, stats: str = "recomputed",
+              start=RATES) -> list[Job]:
+    """Every run the protocol needs so far: each variant at each rate of its grid (grown as
+    ``runs`` decide), each seed. Call again once they are trained: the grid may grow."""
+    return [job(v, seed, replace(config, lr=rate)) for v in variants
+            for rate in rates_for(v, seeds, config, runs or {}, stats, start) for seed in seeds]
+
+
+def settled(variants, seeds, config: TrainConfig, runs, stats: str = "recomputed",
+            start=RATES) -> bool:
+    """Whether every run the protocol needs is in ``runs`` (the grids have stopped growing)."""
+    return all(runs.get(j) is not None
+               for j in grid_jobs(variants, seeds, config, runs, stats, start))
 
 
 def train_jobs(jobs: list[Job], done: dict | None = None, workers: int = 2) -> dict:
@@ -375,9 +409,13 @@ class Outcome:
         return [r.accuracy(split, stats) for r in self.runs]
 
 
-def outcome(variant: str, seeds, config: TrainConfig, runs: dict, rates=RATES,
-            stats: str = "recomputed", rate: float | None = None) -> Outcome:
-    """``variant``'s runs at its own best rate (or at ``rate``, for a shared one)."""
+def outcome(variant: str, seeds, config: TrainConfig, runs, stats: str = "recomputed",
+            rate: float | None = None, start=RATES) -> Outcome:
+    """``variant``'s runs at its own best rate (or at ``rate``, for a shared one, which
+    must be trained too), once ``settled``."""
+    rates = rates_for(variant, seeds, config, runs, stats, start)
+    if rate is not None and rate not in rates:
+        rates = sorted([*rates, rate])
     by_rate = {r: [runs[job(variant, s, replace(config, lr=r))] for s in seeds] for r in rates}
     means = {r: (math.nan if any(x.diverged for x in rs)
                  else statistics.fmean(x.accuracy("val", stats) for x in rs))
@@ -412,7 +450,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, Train
     parser.add_argument("--first-seed", type=int, default=0, help="the seeds are first-seed, "
                         "first-seed + 1, ... (another set: is the result the same?)")
     parser.add_argument("--rates", type=float, nargs="+", default=list(RATES),
-                        help="the grid each variant's learning rate is chosen from")
+                        help="the grid each variant's learning rate is chosen from, at first "
+                             "(it grows past an end that holds the best rate)")
     parser.add_argument("--workers", type=int, default=2,
                         help="runs trained side by side, each on one CPU thread (default 2)")
     parser.add_argument("--save", metavar="PATH.json", help="also write the results (each "
@@ -441,13 +480,16 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, Train
 def main(argv: list[str] | None = None) -> None:
     args, config = parse_args(argv)
     seeds = range(args.first_seed, args.first_seed + args.seeds)
-    print(f"{len(args.variants)} variants x {len(args.rates)} rates x {args.seeds} seeds, "
+    print(f"{len(args.variants)} variants x {len(args.rates)} or more rates x {args.seeds} seeds, "
           f"{config.epochs} epochs, {config.train_size} training / {config.val_size} validation"
           f" / {config.test_size} test images of {len(CLASSES)} shapes, head: "
           f"{HEADS[config.head]}, {args.workers} runs at a time")
     started = time.perf_counter()
-    runs = train_jobs(grid_jobs(args.variants, seeds, config, args.rates), workers=args.workers)
-    outcomes = [outcome(v, seeds, config, runs, args.rates) for v in args.variants]
+    runs: dict = {}
+    while missing := [j for j in grid_jobs(args.variants, seeds, config, runs, start=args.rates)
+                      if j not in runs]:
+        train_jobs(missing, runs, args.workers)  # again while a grid grows
+    outcomes = [outcome(v, seeds, config, runs, start=args.rates) for v in args.variants]
     print(results_text(outcomes))
     if args.save_filters:
         o = outcomes[0]
