@@ -14,7 +14,7 @@ set-up is the protocol (global-pool head, each variant at its own best rate, Bat
 statistics recomputed); each variation changes one of those choices (``VARIATIONS``). A
 verdict that changes under a variation is reported as "depends on <variation>", with both
 results. Beside each verdict stands what the papers report (``Reported``), and whether
-the lab agrees. No figure or verdict is written in by hand.
+the lab's base set-up agrees. No figure or verdict is written in by hand.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from .train import (PAPER_LRN, Job, Run, TrainConfig, grid_jobs, job, outcome, s
 CHANCE = 1 / len(CLASSES)
 TRAINS = 2 * CHANCE  # a run "trains" when it ends at twice chance accuracy or more
 LIMITS = (
-    "Every experiment here trains a three-layer CNN of about 24,000 parameters for a few "
+    "Every experiment here trains a three-layer CNN of about 6,000 parameters for a few "
     "epochs on 24 x 24 generated shapes, on a CPU. A verdict says what happens there. Claims "
     "made from ImageNet-scale networks (AlexNet's 60 million parameters, BN-Inception) can "
     "hold at that scale and fail here, or the other way round: a verdict here is evidence "
@@ -168,9 +168,13 @@ class Result:
     reported: Reported
     agrees: bool
     variations: dict[str, str]  # variation -> its verdict (the base included)
-    details: dict[str, str]  # variation -> its comparison, in words
+    differences: dict[str, str]  # variation -> its difference and interval, in words
+    measured: dict[str, str]  # variation -> its figures, in words
     charts: list[Chart] = field(default_factory=list)
     seconds: float = 0.0
+    # The same claim with another set of seeds (lrn-claims --recheck-seed): its first seed,
+    # verdict and variations; empty where it was not run.
+    other_seeds: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -533,9 +537,10 @@ CLAIMS = {c.name: c for c in [
           (1.0, " decades", "seeds"), Settings(seeds=3, epochs=5),
           ("head: flatten", "BatchNorm statistics: running"), _rate_jobs, _rate_measure),
     Claim(2, "covariate-shift", "BatchNorm works by reducing internal covariate shift.",
-          "Both networks at their own best rates; every 10 steps, the second convolution's gradient "
-          "before and after the first layer takes its step (Santurkar et al.'s definition "
-          "of the shift), as cos(G, G') (1: no shift; the cosine does not depend on scale).",
+          "Both networks at their own best rates; every 10 steps, the second convolution's "
+          "gradient before and after the first layer takes its step (Santurkar et al.'s "
+          "definition of the shift), as cos(G, G') (1: no shift; the cosine does not depend "
+          "on scale).",
           "Raw magnitudes (||G - G'||) compare different scales; the verdict uses the cosine.",
           Reported("Santurkar et al. 2018: with BatchNorm the shift is no smaller (often "
                    "larger); BatchNorm smooths the loss landscape instead", "contradicted",
@@ -631,15 +636,17 @@ def judge(name: str, settings: Settings, runs: Runs) -> Result:
     changed = [n for n, v in verdicts.items() if v != base.verdict]
     verdict = f"depends on {', '.join(changed)}" if changed else base.verdict
     scale, unit, per = claim.unit
-    details = {n: f"{m.verdict}: {m.comparison.text(scale, unit, per)}; {m.figures}"
-               for n, m in measured.items()}
-    agrees = verdict == claim.reported.direction
+    differences = {n: m.comparison.text(scale, unit, per) for n, m in measured.items()}
+    figures = {n: m.figures for n, m in measured.items()}
+    # The base set-up is the one that tests the claim; the variations say what its verdict
+    # hangs on, and the reason says so where one changes it.
+    agrees = base.verdict == claim.reported.direction
     matching = [n for n, v in verdicts.items() if v == claim.reported.direction and n != BASE]
-    if agrees:
-        why = "The lab agrees with what is reported."
-    elif base.verdict == claim.reported.direction:
-        why = (f"The base set-up finds what is reported; under {', '.join(changed)} it does "
-               "not: the verdict hangs on that choice, as measured here.")
+    if agrees and not changed:
+        why = "The lab agrees with what is reported, under every set-up."
+    elif agrees:
+        why = (f"The base set-up agrees with what is reported; under {', '.join(changed)} it "
+               "does not: the verdict hangs on that choice, as measured here.")
     elif matching:
         why = (f"Under {', '.join(matching)} the lab finds what is reported: that choice of "
                "set-up is the measured difference.")
@@ -651,7 +658,7 @@ def judge(name: str, settings: Settings, runs: Runs) -> Result:
         " ".join(f"Under {n}: {verdicts[n]}." for n in changed) + " " if changed else
         "Every variation gives the same verdict. ") + why)
     return Result(name, verdict, reason, base.figures, claim.reported, agrees, verdicts,
-                  details, base.charts)
+                  differences, figures, base.charts)
 
 
 def train_missing(claim: Claim, settings: Settings, done: Runs, train_some) -> Runs:
@@ -699,6 +706,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, help="epochs per run (default: each claim's)")
     parser.add_argument("--first-seed", type=int, default=0,
                         help="the first seed (default 0): another set of seeds")
+    parser.add_argument("--recheck-seed", type=int, metavar="N",
+                        help="judge each claim again with the seeds N, N + 1, ... and report "
+                             "whether its verdict holds")
     parser.add_argument("--workers", type=int, default=2, help="runs trained side by side")
     parser.add_argument("--json", action="store_true", help='print {"claims": [...]} only')
     parser.add_argument("--save", metavar="PATH.json",
@@ -708,20 +718,27 @@ def main(argv: list[str] | None = None) -> None:
     say = (lambda *a, **k: None) if args.json else print
     say(f"{len(chosen)} claims; a verdict is a 95% interval of the difference over seeds "
         "against each claim's margin (lrn_lab.stats).\n")
-    say("#  verdict (agrees with the papers; time)\n   claim: measured (and where the verdict "
-        "depends on the set-up, each set-up's verdict)")
+    say("#  verdict (whether the base set-up agrees with the papers; time)\n"
+        "   claim: measured (and where the verdict depends on the set-up, each set-up's)")
     done: Runs = {}  # runs shared between claims with the same settings
     results = []
     for claim in chosen:
         changes = {k: getattr(args, k) for k in ("seeds", "epochs") if getattr(args, k)}
         settings = replace(claim.defaults, first_seed=args.first_seed, **changes)
         result = run(claim, settings, done, args.workers)
+        if args.recheck_seed is not None:
+            again = run(claim, replace(settings, first_seed=args.recheck_seed), done,
+                        args.workers)
+            result.other_seeds = {"first_seed": args.recheck_seed, "verdict": again.verdict,
+                                  "variations": again.variations}
         results.append((claim, settings, result))
-        say(f"{claim.number:<3}{result.verdict} (agrees with the papers: "
+        say(f"{claim.number:<3}{result.verdict} (base set-up agrees with the papers: "
             f"{'yes' if result.agrees else 'no'}; {result.seconds:.0f} s)\n   \"{claim.text}\" "
             f"{result.figures}"
             + ("".join(f"\n     {n}: {v}" for n, v in result.variations.items())
-               if result.verdict.startswith("depends") else ""), flush=True)
+               if result.verdict.startswith("depends") else "")
+            + (f"\n   with the seeds from {result.other_seeds['first_seed']}: "
+               f"{result.other_seeds['verdict']}" if result.other_seeds else ""), flush=True)
     say("\nWhy, and the papers:")
     for claim, _, result in results:
         say(f"{claim.number}. {result.reason}\n   Reported: {claim.reported.source} "
@@ -729,7 +746,8 @@ def main(argv: list[str] | None = None) -> None:
     say(f"\n{LIMITS}")
     say(f"total {sum(r.seconds for *_, r in results):.0f} s")
     claims = [{"name": r.claim, "verdict": r.verdict, "reported": asdict(r.reported),
-               "agrees": r.agrees, "variations": r.variations, "seconds": round(r.seconds, 1)}
+               "agrees": r.agrees, "variations": r.variations, "seconds": round(r.seconds, 1),
+               **({"other_seeds": r.other_seeds} if r.other_seeds else {})}
               for *_, r in results]
     if args.json:
         print(json.dumps({"claims": claims}, indent=1))

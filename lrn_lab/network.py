@@ -15,12 +15,13 @@ curvature, not the convolutions', sets the highest stable learning rate.
 LRN where it acts as LRN. ``y = x (k + a S)^-beta`` rises with ``x`` only while
 ``a S (2 beta - 1) <= k`` for a window of equal values (S = taps x^2, a = alpha / taps in
 oneDNN's convention, which the lab uses: ``alpha`` is per element in both modes, so that
-changing n does not also change alpha); past that fold a larger input gives a smaller output. AlexNet's
-k = 2, alpha = 1e-4 on activations in the tens to hundreds stays below the fold. The lab
-does the same from the measured scale: with ``alpha_scaled`` each LRN layer's alpha is
-``alpha * k / q^2``, q the 99.9th percentile of that layer's input at initialisation on a
-fixed batch of training images, so that at q the window's term equals ``alpha * k`` and
-the fold lies at ``q * sqrt(2 / (alpha (2 beta - 1)))`` (1.41 q at the defaults).
+changing n does not also change alpha); past that fold a larger input gives a smaller
+output. AlexNet's k = 2, alpha = 1e-4 on activations in the tens to hundreds stays below
+the fold. The lab does the same from the measured scale: with ``alpha_scaled`` each LRN
+layer's alpha is ``alpha * k / q^2``, q the 99.9th percentile of that layer's input at
+initialisation on a fixed batch of training images, so that at q the window's term
+equals ``alpha * k`` and the fold lies at ``q / sqrt(alpha (2 beta - 1))`` (1.41 q at the
+defaults).
 """
 
 from __future__ import annotations
@@ -114,19 +115,19 @@ def scale(t: torch.Tensor) -> float:
 
 
 @torch.no_grad()
-def calibrate(model: nn.Sequential, config, images: torch.Tensor) -> list[float]:
-    """With ``config.alpha_scaled``, set each LRN layer's alpha to alpha * k / q^2 for the
-    scale q of its input on ``images``, layer by layer (a layer's alpha changes what the next
-    one sees). Returns the alphas in force (config.alpha for each layer when not scaled)."""
-    layers = lrn_layers(model)
-    if not config.alpha_scaled:
-        return [layer.alpha for layer in layers]
-    alphas = []
-    for i, layer in enumerate(layers):
-        q = max(scale(lrn_inputs(model, images)[i]), 1e-6)
-        alphas.append(config.alpha * config.k / (q * q))
-        _set_alpha(layer, alphas[-1])
-    return alphas
+def calibrate(model: nn.Sequential, config,
+              images: torch.Tensor) -> tuple[list[float], list[float]]:
+    """Measure the scale q of each LRN layer's input on ``images`` and, with
+    ``config.alpha_scaled``, set that layer's alpha to alpha * k / q^2, layer by layer (a
+    layer's alpha changes what the next one sees). Returns the alphas in force and the
+    scales."""
+    alphas, scales = [], []
+    for i, layer in enumerate(lrn_layers(model)):
+        scales.append(max(scale(lrn_inputs(model, images)[i]), 1e-6))
+        if config.alpha_scaled:
+            _set_alpha(layer, config.alpha * config.k / scales[-1] ** 2)
+        alphas.append(layer.alpha)
+    return alphas, scales
 
 
 def fold(alpha: float, beta: float, k: float) -> float:

@@ -47,3 +47,29 @@ def save(path, command: str, argv: list[str] | None, results: dict) -> None:
 def load(path) -> dict:
     """{"record": ..., "results": ...} as ``save`` wrote it."""
     return json.loads(Path(path).read_text())
+
+
+def claims_table(path=CLAIMS_FILE) -> str:
+    """The shipped claims as a markdown table (python -m lrn_lab.results), for the docs."""
+    from .claims import CLAIMS
+    results = load(path)["results"]
+    rows = ["| # | claim | verdict | each set-up | another set of seeds | reported | base "
+            "agrees |", "|---|---|---|---|---|---|---|"]
+    for name, r in results.items():
+        setups = "; ".join(f"{n}: {v}" for n, v in r["variations"].items())
+        other = r.get("other_seeds")
+        if other:
+            moved = [f"{n}: {v}" for n, v in other["variations"].items()
+                     if v != r["variations"].get(n)]
+            again = (f"from seed {other['first_seed']}: "
+                     + ("the same under every set-up" if not moved else "; ".join(moved)))
+        else:
+            again = "not run"
+        rows.append(f"| {CLAIMS[name].number} | {CLAIMS[name].text} | **{r['verdict']}** | "
+                    f"{setups} | {again} | {r['reported']['direction']} | "
+                    f"{'yes' if r['agrees'] else 'no'} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(claims_table())

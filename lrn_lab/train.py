@@ -114,6 +114,7 @@ class Run:
     first_bias: torch.Tensor | None = None  # (width,)
     parameters: int = 0  # trainable
     alphas: list[float] = field(default_factory=list)  # each LRN layer's alpha in force
+    scales: list[float] = field(default_factory=list)  # each LRN layer's input scale at start
     # After training, by BatchNorm statistics (STATISTICS; the same for the other variants):
     # split ("train", "val", "test") -> (loss, accuracy).
     final: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
@@ -167,7 +168,7 @@ class Trainer:
         with _INIT_LOCK:  # weight init draws from torch's global generator: one run at a time
             torch.manual_seed(seed)
             self.model = make_model(variant, config)
-        alphas = calibrate(self.model, config, splits["train"][0][:CALIBRATION_IMAGES])
+        alphas, scales = calibrate(self.model, config, splits["train"][0][:CALIBRATION_IMAGES])
         decay, plain = [], []  # BatchNorm's scale and shift and the biases are not decayed
         for name, p in self.model.named_parameters():
             (plain if p.dim() == 1 else decay).append(p)
@@ -176,7 +177,7 @@ class Trainer:
              {"params": plain, "weight_decay": 0.0}], lr=config.lr, momentum=0.9)
         self.shuffle = torch.Generator().manual_seed(seed)
         self.run = Run(variant, seed, parameters=sum(p.numel() for p in self.model.parameters()),
-                       alphas=alphas)
+                       alphas=alphas, scales=scales)
         self.steps = 0  # optimizer steps so far
 
     # A trainer travels to a worker process and back between epochs (the app trains out of
@@ -525,14 +526,14 @@ def training_result(args, config: TrainConfig, outcomes: list[Outcome]) -> dict:
 def run_dict(run: Run) -> dict:
     return {"variant": run.variant, "seed": run.seed, "diverged": run.diverged,
             "epochs": [asdict(e) for e in run.epochs], "final": run.final,
-            "alphas": run.alphas, "parameters": run.parameters}
+            "alphas": run.alphas, "scales": run.scales, "parameters": run.parameters}
 
 
 def run_from_dict(d: dict) -> Run:
     final = {stats: {split: tuple(v) for split, v in by_split.items()}
              for stats, by_split in d["final"].items()}
     return Run(d["variant"], d["seed"], [Epoch(**e) for e in d["epochs"]], d["diverged"],
-               parameters=d["parameters"], alphas=d["alphas"], final=final)
+               parameters=d["parameters"], alphas=d["alphas"], scales=d["scales"], final=final)
 
 
 if __name__ == "__main__":

@@ -81,14 +81,22 @@ def test_alpha_is_set_from_each_layers_measured_input_scale(variant):
     torch.manual_seed(0)
     model = make_model(variant, TINY)
     images = data(TINY)["train"][0][:64]
-    alphas = calibrate(model, TINY, images)
+    alphas, scales = calibrate(model, TINY, images)
     inputs = lrn_inputs(model, images)  # what each layer sees with every alpha in force
-    assert len(alphas) == 3
-    for alpha, seen in zip(alphas, inputs):
+    assert len(alphas) == len(scales) == 3
+    for alpha, q_measured, seen in zip(alphas, scales, inputs):
         q = scale(seen)
+        assert q_measured == pytest.approx(q, rel=1e-6)
         assert alpha == pytest.approx(TINY.alpha * TINY.k / q ** 2, rel=1e-6)
         # at the defaults the fold lies at sqrt(2) q: the scale is on the rising side
         assert fold(alpha, TINY.beta, TINY.k) == pytest.approx(math.sqrt(2) * q, rel=1e-6)
+
+
+def test_without_scaling_alpha_is_left_as_it_is_and_the_scale_still_measured():
+    config = replace(TINY, alpha=1e-4, alpha_scaled=False)
+    alphas, scales = calibrate(make_model("lrn_across", config), config,
+                               data(config)["train"][0][:64])
+    assert alphas == [1e-4] * 3 and all(q > 0 for q in scales)
 
 
 def test_the_fold_is_where_the_response_stops_rising():
@@ -256,8 +264,9 @@ def test_each_claim_is_judged_under_the_base_and_each_of_its_variations(name, ti
     changed = [n for n, v in result.variations.items() if v != result.variations["base"]]
     assert result.verdict == (f"depends on {', '.join(changed)}" if changed
                               else result.variations["base"])
-    assert result.agrees == (result.verdict == claim.reported.direction)
-    assert set(result.details) == set(result.variations) and result.charts
+    assert result.agrees == (result.variations["base"] == claim.reported.direction)
+    assert set(result.differences) == set(result.measured) == set(result.variations)
+    assert result.charts
     assert Result.from_dict(json.loads(json.dumps(result.to_dict()))) == result
 
 
@@ -285,13 +294,25 @@ def test_another_first_seed_trains_other_runs():
 
 
 def test_the_command_line_prints_json(capsys):
-    claims.main(["cost", "--json"])
+    claims.main(["cost", "--json", "--recheck-seed", "7"])
     out = json.loads(capsys.readouterr().out)
     (claim,) = out["claims"]
-    assert set(claim) == {"name", "verdict", "reported", "agrees", "variations", "seconds"}
+    assert set(claim) == {"name", "verdict", "reported", "agrees", "variations", "seconds",
+                          "other_seeds"}
+    assert claim["other_seeds"]["first_seed"] == 7
+    assert set(claim["other_seeds"]["variations"]) == set(claim["variations"])
     assert claim["name"] == "cost" and set(claim["reported"]) == {"source", "direction", "size"}
     assert set(claim["variations"]) == {"base", "implementation: lrn_core across",
                                         "implementation: lrn_core within"}
+
+
+def test_the_labs_benchmark_runs_a_claim_through_the_training_workers(capsys):
+    from benchmarks.labs_app import main as labs_app
+    labs_app(["cost"])  # timing only: the benchmark's path without minutes of training
+    out = capsys.readouterr().out
+    assert "training worker" in out
+    assert re.search(r"^cost\s+0\s+[\d.]+\s+(depends on|supported|contradicted|no difference|"
+                     r"inconclusive)", out, re.M), out
 
 
 # --- what ships -------------------------------------------------------------------------------
