@@ -16,6 +16,7 @@ RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
 
 COPY .streamlit .streamlit
 COPY lrn_core lrn_core
+COPY lrn_lab lrn_lab
 COPY lrn_app lrn_app
 COPY app_pages app_pages
 COPY app.py .

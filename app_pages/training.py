@@ -1,34 +1,35 @@
-"""Training lab: the same small CNN without normalisation, with LRN and with BatchNorm."""
+"""Training lab: the same small CNN without normalisation, with LRN and with BatchNorm,
+each at its own best learning rate."""
 
+import math
+import statistics
 import time
 from dataclasses import replace
 
 import numpy as np
 import streamlit as st
 
-from lrn_app import controls, figures, ui
-from lrn_app.training_pool import QueueFull
-from lrn_core.shapes import CLASSES, make_shapes
-from lrn_core.train import LAB_CONVENTIONS, VARIANTS, first_layer, summarise, verdict
+from lrn_app import controls, figures, training, ui
+from lrn_app.training_pool import SECONDS_PER_EPOCH, QueueFull, run_key
+from lrn_lab.network import HEADS, VARIANTS
+from lrn_lab.shapes import CLASSES, make_shapes
+from lrn_lab.train import LAB_CONVENTIONS, PAPER_LRN, RATES, TrainConfig, first_layer
 
 K = "t_"  # this page's widget keys: t_<field of controls.Training>
 started = time.perf_counter()
 page = ui.PageState(controls.Training, K)
-# Seconds per epoch of one run on one single-threaded training worker, for the estimate:
-# 0.45 from the command line on the 2-core machine it was built on, 1.1 with a busy
-# Chromium on the same machine (tests/test_browser.py); an idle laptop's browser, between.
-SECONDS_PER_EPOCH = 0.6
 COLOURS = dict(zip(VARIANTS.values(), figures.PALETTE))  # each variant keeps its colour
 
 page.start()  # a hand-edited address: its repairs are shown
 
 st.title("Training lab")
 ui.explain(
-    "Tutorials claim that BatchNorm speeds up training, that LRN adds little, and that LRN "
-    "has no trainable parameters. Test them: the same small CNN is trained without "
-    "normalisation, with LRN across channels, with LRN within a channel and with "
-    "BatchNorm, on generated images of six shapes, each with several seeds, drawn as a "
-    "band, so that nobody reads noise as a result."
+    "Does LRN or BatchNorm make a small CNN learn better? The same network is trained "
+    "without normalisation, with LRN and with BatchNorm, on generated images of six shapes. "
+    "Each variant is trained at every learning rate of a grid and judged at the rate that "
+    "suits it best on a validation split; the final figures come from a test split that "
+    "chose nothing, over several seeds, with a 95% interval, so that nobody reads noise "
+    "(or one variant's unlucky rate) as a result."
 )
 
 
@@ -40,33 +41,45 @@ def shape_examples() -> np.ndarray:
     return tiles, [CLASSES[i] for i in labels[order]]
 
 
-with st.expander("The data set and the network"):
+with st.expander("The data set, the network and the protocol"):
     tiles, names = shape_examples()
     ui.chart(figures.mosaic(tiles, names, wrap=12, height_per_row=90))
     st.markdown(
-        "2400 training and 600 validation images, 24 x 24, of six shapes at random position, "
-        "size, rotation and contrast, on noise; the splits are fixed, nothing is downloaded. "
-        "The network: conv 5x5 (12 channels) · ReLU · **norm** · max-pool · conv 3x3 (24) · "
-        "ReLU · **norm** · max-pool · linear, where **norm** is nothing, LRN (lrn_core's, "
-        "with its closed-form backward) or BatchNorm, always after the ReLU as in AlexNet. "
-        "SGD with momentum 0.9, batches of 64, one learning rate for every variant.")
+        f"{TrainConfig.train_size} training, {TrainConfig.val_size} validation and "
+        f"{TrainConfig.test_size} test images, 24 x 24, of six shapes at random position, size, "
+        "rotation and contrast, on noise; the splits are fixed, nothing is downloaded. "
+        "The network: three blocks of conv (5x5 with 8 channels, then 3x3 with 16 and 32) · "
+        "ReLU · **norm**, max-pools between them, then a global average pool and a linear "
+        "classifier, as real CNNs end. **norm** is nothing, LRN (lrn_core's, with its "
+        "closed-form backward) or BatchNorm. The protocol: SGD with momentum 0.9 and weight "
+        "decay, a warm-up over the first epoch and a cosine decay; each variant at the rate of "
+        f"{', '.join(f'{r:g}' for r in RATES)} with the best mean validation accuracy; a run "
+        "whose loss blows up is reported as diverged; BatchNorm's statistics are recomputed "
+        "over the training images after training. LRN's α is set from the measured scale of "
+        "each layer's input (the dot on the curve below), so that LRN stays where a larger "
+        "input still gives a larger output, as AlexNet's did.")
 
 
 def paper_values() -> None:
-    page.set(replace(page.get(), convention="alexnet", n=5, k=2.0, alpha=1e-4, beta=0.75))
+    page.set(replace(page.get(), **{k: v for k, v in PAPER_LRN.items()}))
 
 
 # --- the experiment's settings --------------------------------------------------------------------
 with st.container(border=True):
-    c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
+    c1, c2, c3 = st.columns([4, 1, 1])
     c1.multiselect("Variants", list(VARIANTS), key=K + "variants", format_func=VARIANTS.get)
     c2.slider("Seeds per variant", 1, controls.Training.SEEDS_MAX, key=K + "seeds")
     c3.slider("Epochs", 1, controls.Training.EPOCHS_MAX, key=K + "epochs")
-    c4.select_slider("Learning rate (SGD)", controls.LEARNING_RATES, key=K + "lr")
-    l1, l2 = st.columns([3, 2])
-    l1.selectbox("LRN convention (both modes)", LAB_CONVENTIONS, key=K + "convention",
+    l1, l2, l3, l4 = st.columns([3, 3, 3, 3])
+    l1.selectbox("Classifier head", list(HEADS), key=K + "head", format_func=HEADS.get)
+    l2.selectbox("LRN convention (both modes)", LAB_CONVENTIONS, key=K + "convention",
                  format_func=controls.convention_label)
-    l2.button("AlexNet paper values (k=2, α=1e-4, n=5, β=0.75)", on_click=paper_values)
+    l3.toggle("α relative to the input's scale", key=K + "alpha_scaled",
+              help="On: each LRN layer's α is this α x k / q², q the 99.9th percentile of "
+                   "its input at initialisation. Off: α as it is.")
+    l4.button("AlexNet's values (k=2, α=1e-4, n=5, β=0.75)", on_click=paper_values,
+              help="The paper's literal values, α not scaled: set for AlexNet's activations "
+                   "in the tens to hundreds.")
     repaired, notes = controls.repair(page.get())
     page.set(repaired, only=("n", "k", "alpha", "beta"))
     for note in notes:
@@ -86,31 +99,43 @@ if not state.variants:
     page.save()
     st.stop()
 config = state.config()
-key = config.key()
-jobs = [(variant, seed) for variant in state.variants for seed in range(state.seeds)]
 store = ui.lab_runs()  # finished runs, shared by the sessions of this server
+missing = training.missing(state.variants, state.seeds, config, store)
 # Runs in progress (or stopped) in this session, kept so that training can continue.
-trainers = {k: t for k, t in st.session_state.get("lab_trainers", {}).items() if k[0] == key}
+missing_keys = {run_key(job) for job in missing}
+trainers = {k: t for k, t in st.session_state.get("lab_trainers", {}).items()
+            if k in missing_keys}
 st.session_state["lab_trainers"] = trainers
+shown = training.outcomes(state.variants, state.seeds, config, store)
+from_shipped = False
+if missing and len(shown) < len(state.variants):
+    ready = training.shipped(state.variants, state.seeds, config)
+    if ready is not None:
+        shown, from_shipped = ready, True
 
 
-def runs_now() -> dict:
-    return {job: store.get((key, *job)) or (trainers[(key, *job)].run
-                                            if (key, *job) in trainers else None) for job in jobs}
+def epochs_to_train(jobs: list) -> int:
+    return sum(job[2].epochs - (len(trainers[run_key(job)].run.epochs)
+                                if run_key(job) in trainers else 0) for job in jobs)
 
 
-missing = [job for job in jobs if store.get((key, *job)) is None]
-epochs_left = sum(config.epochs - (len(trainers[(key, *j)].run.epochs) if (key, *j) in trainers
-                                   else 0) for j in missing)
+epochs_left = epochs_to_train(missing)
 b1, b2 = st.columns([1, 3])
 if missing:
-    label = "Continue training" if any((key, *j) in trainers for j in missing) else "Train"
+    label = ("Continue training" if any(run_key(j) in trainers for j in missing) else
+             "Run on this server" if from_shipped else "Train")
     train_now = b1.button(f"{label} ({len(missing)} runs)", type="primary", key="t_train")
     workers = ui.training_pool().workers
-    b2.caption(f"About {epochs_left * SECONDS_PER_EPOCH / workers:.0f} s on this server's "
-               f"training worker{'s' if workers > 1 else ''}, {workers} run"
-               f"{'s' if workers > 1 else ''} at a time, outside the server's own process; "
-               "every epoch's figures appear as they come, and Stop keeps what is done.")
+    b2.caption(("Shown: the results that ship with the app, made by `lrn-train --save` with "
+                "these settings; a run on this server reproduces them (another CPU sums in "
+                "another order, so the figures differ a little, the verdicts should not). "
+                if from_shipped else "")
+               + f"{len(missing)} runs ({len(state.variants)} variants x {len(RATES)} rates x "
+               f"{state.seeds} seeds, and more where a variant's best rate is at an end of the "
+               f"grid): at least {epochs_left * SECONDS_PER_EPOCH / workers:.0f} s on this "
+               f"server's training worker{'s' if workers > 1 else ''}, outside the server's own "
+               "process; each variant appears when its rates are done, and Stop keeps what is "
+               "done.")
 else:
     train_now = False
     b2.caption("Every run of these settings is stored on this server: shown without training "
@@ -121,36 +146,36 @@ accuracy_slot, loss_slot = left.empty(), right.empty()
 table_slot, verdict_slot = st.empty(), st.empty()
 
 
-def draw(runs: dict) -> None:
-    """The curves, the table and the verdict for the runs as they are now."""
+def draw(done: list) -> None:
+    """The curves at each variant's chosen rate, the table and the verdicts."""
     series = {}
     for metric in ("acc", "loss"):
-        series[metric] = {VARIANTS[v]: ([[getattr(e, f"val_{metric}") for e in r.epochs]
-                                         for (v2, _), r in runs.items() if v2 == v and r],
-                                        [[getattr(e, f"train_{metric}") for e in r.epochs]
-                                         for (v2, _), r in runs.items() if v2 == v and r])
-                          for v in state.variants}
-    ui.chart(figures.training_curves(series["acc"], "Accuracy", "accuracy",
-                                     COLOURS), accuracy_slot)
-    ui.chart(figures.training_curves(series["loss"], "Cross-entropy loss", "loss",
-                                     COLOURS), loss_slot)
-    finished = [r for r in runs.values() if r and len(r.epochs) == config.epochs]
+        series[metric] = {VARIANTS[o.variant]: ([[getattr(e, f"val_{metric}") for e in r.epochs]
+                                                 for r in o.runs],
+                                                [[getattr(e, f"train_{metric}") for e in r.epochs]
+                                                 for r in o.runs]) for o in done}
+    ui.chart(figures.training_curves(series["acc"], "Accuracy at each variant's chosen rate",
+                                     "accuracy", COLOURS), accuracy_slot)
+    ui.chart(figures.training_curves(series["loss"], "Cross-entropy loss", "loss", COLOURS),
+             loss_slot)
     table_slot.dataframe([{
-        "variant": VARIANTS[s.variant],
-        "runs finished": f"{sum(r.variant == s.variant for r in finished)} of {state.seeds}",
-        "latest validation accuracy": f"{100 * s.mean:.1f}%",
-        "spread over seeds (±)": f"{100 * s.spread:.1f}%",
-        "seconds per epoch": round(s.seconds_per_epoch, 2),
-        "trainable parameters": s.parameters}
-        for s in summarise([r for r in runs.values() if r])], hide_index=True)
-    # The verdict compares finished runs only: a run's first epochs say nothing of its end.
-    waiting = len(runs) - len(finished)
-    verdict_slot.markdown(verdict(summarise(finished)) + (
-        f" *({waiting} of {len(runs)} runs are not finished and are left out of this "
-        "sentence.)*" if waiting else ""))
+        "variant": VARIANTS[o.variant],
+        "chosen rate": "diverged at every rate" if o.rate is None else f"{o.rate:g}",
+        "validation accuracy by rate": ", ".join(
+            f"{r:g}: " + ("diverged" if math.isnan(v) else f"{100 * v:.1f}%")
+            for r, v in o.rates.items()),
+        "test accuracy": (f"{100 * statistics.fmean(o.accuracies()):.1f}%" if o.runs else "–"),
+        "seeds": ", ".join(f"{100 * a:.1f}" for a in o.accuracies()),
+        "trainable parameters": o.runs[0].parameters if o.runs else 0}
+        for o in done], hide_index=True)
+    waiting = [VARIANTS[v] for v in state.variants if v not in {o.variant for o in done}]
+    verdict_slot.markdown("  \n".join(training.verdicts(done)) + (
+        f"  \n*Not finished yet: {', '.join(waiting)}.*" if waiting else "")
+        + "  \n*An interval within ±2 points is no difference; a wider one that crosses "
+        "zero is inconclusive.*")
 
 
-draw(runs_now())
+draw(shown)
 if train_now:
     stop_slot.button("Stop", key="t_stop")  # a click reruns the page, which ends this loop
     pool = ui.training_pool()  # worker processes: the other students' pages keep their cores
@@ -160,27 +185,51 @@ if train_now:
                            f"{'s' if ahead > 1 else ''} ahead of yours. Runs that another "
                            "session finishes with these settings are shown without training.")
 
-    def epochs_done(done: int) -> None:  # every epoch's figures as they come
-        progress_slot.progress(min(1.0, done / epochs_left),
-                               text=f"{done} of {epochs_left} epochs trained")
-        draw(runs_now())
+    rounds = {"before": 0, "total": epochs_left}  # epochs of the earlier rounds, all known
+
+    def epochs_done(done: int) -> None:
+        done += rounds["before"]
+        progress_slot.progress(min(1.0, done / rounds["total"]),
+                               text=f"{done} of {rounds['total']} epochs trained")
+        now = training.outcomes(state.variants, state.seeds, config, store)
+        if len(now) > len(shown) or not from_shipped:
+            draw(now)
     try:
         with pool.turn(waiting):
-            pool.train([(*job, config) for job in missing], store, trainers, epochs_done)
+            while missing:  # again while a grid grows past its ends
+                this_round = epochs_to_train(missing)
+                pool.train(missing, store, trainers, epochs_done)
+                rounds["before"] += this_round
+                missing = training.missing(state.variants, state.seeds, config, store)
+                rounds["total"] += epochs_to_train(missing)
     except QueueFull as err:
         progress_slot.warning(f"The training queue is full ({err}); try again in a minute.")
         st.stop()
     st.rerun()  # redraw without the Stop button
 
+curves = training.response_curves(shown, config)
+if curves:
+    st.subheader("Where LRN works: its output against its input")
+    ui.chart(figures.lrn_response(curves))
+    st.caption("Notice where the dots sit: left of each cross, a larger input still gives a "
+               "larger output; past it, LRN turns large activations into smaller ones."
+               + (" With α relative to each layer's scale, the layers' curves coincide."
+                  if config.alpha_scaled else
+                  " With α as it is, AlexNet's α = 1e-4 was set for activations in the tens to "
+                  "hundreds; this network's inputs are standardised and its activations are "
+                  "about 1, where that α leaves LRN a nearly constant scale of k^-β and the "
+                  "fold far off the chart."))
+
 # --- what the first layer learned ----------------------------------------------------------------
-trained = [v for v in state.variants if store.get((key, v, 0))]
+trained = {o.variant: (o, o.runs[0]) for o in shown
+           if o.runs and o.runs[0].first_filters is not None}  # trained here, not shipped
 if trained:
     st.subheader("What the first layer learned")
     if st.session_state[K + "filters_from"] not in trained:
-        st.session_state[K + "filters_from"] = trained[0]
-    chosen = st.selectbox("Network (seed 0)", trained, key=K + "filters_from",
-                          format_func=VARIANTS.get)
-    run = store.get((key, chosen, 0))
+        st.session_state[K + "filters_from"] = next(iter(trained))
+    chosen = st.selectbox("Network (first seed, at its chosen rate)", list(trained),
+                          key=K + "filters_from", format_func=VARIANTS.get)
+    chosen_outcome, run = trained[chosen]
     filters = run.first_filters[:, 0].numpy().repeat(8, axis=1).repeat(8, axis=2)  # 5 px -> 40
     ui.chart(figures.channel_grid(filters, True,
                                   f"The {len(run.first_filters)} 5x5 filters of the first "
@@ -188,11 +237,17 @@ if trained:
     if st.button("Use these filters as the 'learned' feature source on the other pages"):
         layer = ui.on_torch_thread(first_layer, run, config)
         st.session_state["learned_layer"] = {
-            "name": f"{VARIANTS[chosen]} seed 0, {key}", "filters": layer["filters"].numpy(),
-            "bias": layer["bias"].numpy(), "gain": float(layer["gain"])}
+            "name": f"{VARIANTS[chosen]} seed 0, rate {chosen_outcome.rate:g}, {config.key()}",
+            "filters": layer["filters"].numpy(), "bias": layer["bias"].numpy(),
+            "gain": float(layer["gain"])}
     current = st.session_state.get("learned_layer")
     st.caption("The Explorer's and the comparison pages' 'learned' feature source uses "
                + (f"this session's choice: {current['name'].split(',')[0]}." if current else
                   "the shipped first layer (BatchNorm, default settings, seed 0)."))
+st.info("**What this lab can show.** A three-layer CNN of about 6,000 parameters, a few "
+        "epochs, 24 x 24 generated shapes, on a CPU: which normalisation helps *this* network "
+        "learn in *this* budget, with the seeds' noise measured. It cannot show what happens "
+        "in an ImageNet-scale network trained for days, where AlexNet's and BN-Inception's "
+        "results were found; the Claims lab puts those results beside what is measured here.")
 ui.compute_caption(started, "t__runs")
 page.save()

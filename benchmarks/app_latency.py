@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import statistics
-import time
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -13,7 +13,8 @@ A move is a ``BackMsg`` rerun carrying the slider's new value (a fragment rerun 
 slider lives in one, as the browser sends it); its latency runs until the server's
 ``script_finished``. An error is a closed connection, a move or page open that takes more
 than ``--timeout`` seconds, or an exception element in the page. ``--trainer`` adds one
-more session that opens the Training lab and presses Train (the default 12 runs).
+more session that opens the Training lab and presses its Run button (the lab's defaults:
+three variants at four or more rates, three seeds each).
 
 Without ``--url`` it starts the app itself (``streamlit run app.py`` on a free loopback
 port, a fresh server; or ``--replicas`` of them behind nginx, warmed first) and also
@@ -26,7 +27,6 @@ import argparse
 import asyncio
 import contextlib
 import random
-import statistics
 import sys
 import time
 from dataclasses import dataclass, field
@@ -174,16 +174,16 @@ async def student(url: str, page: str, record: Student, arrive: float, until: fl
 
 
 async def trainer(url: str, record: Student, timeout: float) -> None:
-    """One more session: the Training lab, and a press of its Train button."""
+    """One more session: the Training lab, and a press of its Run button."""
     try:
         async with connect(url, timeout) as ws:
             session = Session(ws, "training", timeout)
             record.open_seconds = await session.run()
             record.opened_at = time.monotonic()
             button = next((w for label, w in session.widgets.items()
-                           if label.startswith("Train (")), None)
+                           if label.startswith(("Train (", "Run on this server ("))), None)
             if button is None:
-                record.errors.append("no Train button")
+                record.errors.append("no Train or Run button")
                 return
             session.timeout = MAX_SECONDS
             record.moves.append(await session.run([WidgetState(id=button.id,

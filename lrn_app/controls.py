@@ -14,9 +14,10 @@ from typing import ClassVar
 
 from lrn_core import CONVENTIONS, conventions_for
 from lrn_core.conventions import get as get_convention
-from lrn_core.claims import CLAIMS
-from lrn_core.claims import Settings as ClaimSettings
-from lrn_core.train import LAB_CONVENTIONS, VARIANTS, TrainConfig
+from lrn_lab.claims import CLAIMS
+from lrn_lab.claims import Settings as ClaimSettings
+from lrn_lab.network import HEADS, VARIANTS
+from lrn_lab.train import LAB_CONVENTIONS, LAB_VARIANTS, TrainConfig
 
 from .batch import AUGMENTATIONS, BATCH_MAX, batch_labels
 from .features import BANKS, SOURCES, source_channels
@@ -367,33 +368,32 @@ class Conventions(LRNControls):
         return _clamp_fields(s, {"cell": (0, cells - 1)}, notices)
 
 
-LEARNING_RATES = (0.005, 0.01, 0.02, 0.05, 0.1)
-
-
 @dataclass(frozen=True)
 class Training:
-    """The Training lab: which variants, seeds and epochs, and the LRN variants' settings."""
+    """The Training lab: which variants, seeds, epochs and head, and the LRN variants'
+    settings (each variant's learning rate is the protocol's choice, lrn_lab.train)."""
 
     CHOICES: ClassVar[dict] = {"variants": tuple(VARIANTS), "convention": LAB_CONVENTIONS,
-                               "filters_from": tuple(VARIANTS)}
+                               "filters_from": tuple(VARIANTS), "head": tuple(HEADS)}
     SEEDS_MAX: ClassVar[int] = 5
     EPOCHS_MAX: ClassVar[int] = 20
 
-    variants: tuple = tuple(VARIANTS)
+    variants: tuple = LAB_VARIANTS
     seeds: int = 3
     epochs: int = TrainConfig.epochs
-    lr: float = TrainConfig.lr
+    head: str = TrainConfig.head
     convention: str = TrainConfig.convention
     n: int = TrainConfig.n
     k: float = TrainConfig.k
     alpha: float = TrainConfig.alpha
     beta: float = TrainConfig.beta
+    alpha_scaled: bool = TrainConfig.alpha_scaled
     filters_from: str = "batchnorm"  # whose learned first layer is shown
 
     @staticmethod
     def repair_page(s, notices):
         if not s.variants:
-            notices.append("no variant chosen; using all of them.")
+            notices.append("no variant chosen; using the default ones.")
             s = replace(s, variants=Training.variants)
         lim = limits(s.convention, "within")  # the stricter mode: both LRN variants must run
         ranges = {"seeds": (1, Training.SEEDS_MAX), "epochs": (1, Training.EPOCHS_MAX),
@@ -403,28 +403,25 @@ class Training:
         if lim.n_step == 2 and s.n % 2 == 0:
             notices.append(f"{s.convention} takes odd sizes only; n = {s.n} became {s.n + 1}.")
             s = replace(s, n=s.n + 1)
-        if s.lr not in LEARNING_RATES:
-            lr = min(LEARNING_RATES, key=lambda v: abs(v - s.lr))
-            notices.append(f"learning rate {s.lr:g} is not offered; using {lr:g}.")
-            s = replace(s, lr=lr)
         if s.k == 0 and s.alpha == 0:
             notices.append("k = 0 with alpha = 0 divides by zero everywhere; using k = 1.")
             s = replace(s, k=1.0)
         return s
 
     def config(self) -> TrainConfig:
-        return replace(TrainConfig(), epochs=self.epochs, lr=self.lr, convention=self.convention,
-                       n=self.n, k=self.k, alpha=self.alpha, beta=self.beta)
+        return replace(TrainConfig(), epochs=self.epochs, head=self.head,
+                       convention=self.convention, n=self.n, k=self.k, alpha=self.alpha,
+                       beta=self.beta, alpha_scaled=self.alpha_scaled)
 
 
 @dataclass(frozen=True)
 class Claims:
     """The claims lab: which claim, and how many seeds and epochs its runs get (0: the claim's
-    own defaults, lrn_core.claims.Claim.defaults)."""
+    own defaults, lrn_lab.claims.Claim.defaults)."""
 
     CHOICES: ClassVar[dict] = {"claim": tuple(CLAIMS)}
     SEEDS_MAX: ClassVar[int] = 6
-    EPOCHS_MAX: ClassVar[int] = 12
+    EPOCHS_MAX: ClassVar[int] = 30
 
     claim: str = next(iter(CLAIMS))
     seeds: int = 0
@@ -434,7 +431,7 @@ class Claims:
     def repair_page(s, notices):
         defaults = CLAIMS[s.claim].defaults
         s = replace(s, seeds=s.seeds or defaults.seeds, epochs=s.epochs or defaults.epochs)
-        return _clamp_fields(s, {"seeds": (2, Claims.SEEDS_MAX),
+        return _clamp_fields(s, {"seeds": (min(2, defaults.seeds), Claims.SEEDS_MAX),
                                  "epochs": (1, Claims.EPOCHS_MAX)}, notices)
 
     def settings(self) -> ClaimSettings:

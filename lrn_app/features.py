@@ -24,11 +24,11 @@ import torch
 SOURCES = {"gabor": "Gabor filter bank + ReLU", "rgb": "Raw colour channels",
            "learned": "Filters a CNN learned (Training lab) + ReLU"}
 # The learned source's default: the first layer of the Training lab's BatchNorm CNN
-# (default settings, seed 0). Regenerate it with `lrn-train --variants batchnorm --seeds 10
-# --save-filters lrn_app/assets/learned/filters.npz`; the file records that command, the
-# settings, the versions and the ten seeds' accuracies (lrn_core.train.load_record), since on
-# another CPU the same command gives other weights of the same accuracy. The lab can replace
-# it per session.
+# (default settings, seed 0, at its chosen rate). Regenerate it with `lrn-train --variants
+# batchnorm --seeds 5 --save-filters lrn_app/assets/learned/filters.npz`; the file records
+# that command, the settings, the versions and the five seeds' test accuracies
+# (lrn_lab.train.load_record), since on another CPU the same command gives other weights of
+# the same accuracy. The lab can replace it per session.
 LEARNED_DEFAULT = Path(__file__).resolve().parent / "assets" / "learned" / "filters.npz"
 # channels -> (scales, orientations); two phases each.
 BANKS = {8: (1, 4), 16: (2, 4), 32: (2, 8), 48: (3, 8), 64: (4, 8), 96: (4, 12)}
@@ -79,7 +79,7 @@ def luminance(image: np.ndarray) -> np.ndarray:
 
 @functools.lru_cache(maxsize=4)
 def load_learned(path: Path = LEARNED_DEFAULT) -> tuple[np.ndarray, np.ndarray, float]:
-    """(filters (C, 1, K, K), bias (C,), gain) as ``lrn_core.train --save-filters`` saves them
+    """(filters (C, 1, K, K), bias (C,), gain) as ``lrn-train --save-filters`` saves them
     (never unpickled: plain arrays only)."""
     with np.load(path, allow_pickle=False) as saved:
         return (saved["filters"].astype(np.float32), saved["bias"].astype(np.float32),

@@ -798,7 +798,7 @@ def jacobian_scrub_figure(rows: np.ndarray, values: list, label: str, active: in
 
 
 def claim_chart(chart) -> tuple[go.Figure, int]:
-    """A claims-lab chart (lrn_core.claims.Chart): per series, the mean over the seeds at each x
+    """A claims-lab chart (lrn_lab.claims.Chart): per series, the mean over the seeds at each x
     with error bars from the lowest to the highest seed, and every seed as a faint dot; bars
     for categories. Also returns how many figures were not numbers (a diverged run), which
     are left out and must be said."""
@@ -832,3 +832,31 @@ def claim_chart(chart) -> tuple[go.Figure, int]:
         xaxis=dict(title=dict(text=chart.x_title), **({"type": "log"} if chart.log_x else {})),
         yaxis=dict(title=dict(text=chart.y_title), **({"type": "log"} if chart.log_y else {})),
         showlegend=len(chart.series) > 1, legend=_LEGEND_BELOW)), left_out
+
+
+def lrn_response(curves: list[dict]) -> go.Figure:
+    """LRN's y(x) for a window of equal inputs, one line per layer, in units of the layer's
+    input scale q: a dot where its inputs lie (x / q = 1), a cross at its fold (beyond
+    which a larger input gives a smaller output) where that is on the drawn range."""
+    traces = []
+    for i, c in enumerate(curves):
+        colour = PALETTE[(i + 1) % len(PALETTE)]
+        traces.append(dict(type="scatter", x=c["x"], y=c["y"], mode="lines", name=c["label"],
+                           line=dict(color=colour, width=2.5), legendgroup=c["label"],
+                           hovertemplate="x/q %{x:.3g}: y/q %{y:.3g}<extra></extra>"))
+        for value, symbol, what in ((1.0, "circle", "its inputs' scale q"),
+                                    (c["fold"], "x", "the fold")):
+            if np.isfinite(value) and value <= c["x"][-1]:
+                traces.append(dict(type="scatter", x=[value],
+                                   y=[float(np.interp(value, c["x"], c["y"]))], mode="markers",
+                                   marker=dict(color=colour, size=11, symbol=symbol),
+                                   showlegend=False, legendgroup=c["label"],
+                                   hovertemplate=f"{c['label']}: {what} at x/q = %{{x:.3g}}"
+                                                 "<extra></extra>"))
+    return _figure(traces, dict(height=360, margin=_LEGEND_MARGIN,
+                                title=dict(text="LRN's output for a window of equal inputs "
+                                                "(dot: where the inputs lie; cross: the fold)"),
+                                xaxis=dict(title=dict(text="input x / q (q: the layer's input "
+                                                           "scale, 99.9th percentile)")),
+                                yaxis=dict(title=dict(text="output y / q")),
+                                legend=_LEGEND_BELOW))

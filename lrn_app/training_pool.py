@@ -2,9 +2,10 @@
 train the Training lab's runs an epoch at a time, and a queue of the sessions that train.
 
 The pages' slider moves need the server's Python and its torch threads; a training run
-holds a core for a minute. So epochs run in worker processes (one per core but one, each
-single-threaded), and one session trains at a time, the others waiting in line, each told
-its place. Between epochs a trainer travels to a worker and back (lrn_core.train.Trainer
+holds a core for a minute. So epochs run in worker processes (one per core, each
+single-threaded and at a lower CPU priority, so that the server's reruns come first when
+the class is busy and the workers have the cores when it is not), and one session trains at
+a time, the others waiting in line, each told its place. Between epochs a trainer travels to a worker and back (lrn_lab.train.Trainer
 pickles), so the page still draws every epoch, and Stop and Continue work as before. No
 Streamlit here; the app keeps one pool per server (ui.training_pool).
 """
@@ -21,10 +22,13 @@ from contextlib import contextmanager
 
 import torch
 
-from lrn_core.train import Trainer
+from lrn_lab.train import Trainer
 
-WORKERS = max(1, (os.cpu_count() or 2) - 1)  # one core stays with the pages
+WORKERS = os.cpu_count() or 1  # at nice 10: the pages' reruns still come first
 MAX_WAITING = 16  # sessions in line at most; one more is told to come back later
+# One epoch of one run on one worker, for the pages' estimates before a run (the labs'
+# timings are in docs/labs.md; LRN's epochs cost about twice the others').
+SECONDS_PER_EPOCH = 0.5
 
 
 def _worker_setup() -> None:
@@ -45,6 +49,21 @@ def run_key(job: tuple) -> tuple:
     one key for the Training lab and the Claims lab, so they share runs of equal settings."""
     variant, seed, config = job
     return (config.key(), variant, seed)
+
+
+class JobView:
+    """A store of runs (keyed by run_key) seen as lrn_lab reads runs, by job; the runs in
+    ``held`` come first (a caller's own, which the shared store may have evicted)."""
+
+    def __init__(self, store, held: dict | None = None):
+        self.store, self.held = store, {} if held is None else held
+
+    def get(self, job, default=None):
+        found = self.held.get(job) or self.store.get(run_key(job))
+        return default if found is None else found
+
+    def __getitem__(self, job):
+        return self.get(job)
 
 
 class QueueFull(RuntimeError):

@@ -192,7 +192,7 @@ def test_every_figure_is_valid_plotly_and_the_same_unvalidated(monkeypatch):
     figure: every figure function, on each branch that changes its properties."""
     import json
 
-    from lrn_core.claims import Chart, Series
+    from lrn_lab.claims import Chart, Series
     rng = np.random.default_rng(0)
     counts = rng.integers(0, 5, 8).astype(float)
     counts[0] = 0  # drawn as a gap (NaN) on the log axis

@@ -1,5 +1,6 @@
 """The project installs as a library: pip builds it from pyproject.toml, and a new
-environment gets lrn_core, lrn_app with its assets, and the console scripts.
+environment gets lrn_core, lrn_lab with its shipped results, lrn_app with its assets, and
+the console scripts.
 
 The new environment takes its dependencies from this one (a .pth file), with pip's index
 switched off: pip must still find every declared dependency satisfied, and nothing is
@@ -46,7 +47,7 @@ def installed(tmp_path_factory):
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
-    for package in ("lrn_core", "lrn_app"):
+    for package in ("lrn_core", "lrn_lab", "lrn_app"):
         shutil.copytree(ROOT / package, source / package,
                         ignore=shutil.ignore_patterns("__pycache__"))
     env = tmp / "env"
@@ -100,7 +101,7 @@ print(json.dumps(dict(file=lrn_app.__file__, image=image.shape, icon=icon.hex(),
     found = json.loads(out)
     assert Path(found["file"]).is_relative_to(env)
     assert found["icon"] == b"\x89PNG\r\n\x1a\n".hex()
-    assert max(found["image"][:2]) == 64 and found["filters"] == 12 and found["learned"][0] == 12
+    assert max(found["image"][:2]) == 64 and found["filters"] == 8 and found["learned"][0] == 8
 
 
 def test_console_scripts(installed):
@@ -109,9 +110,20 @@ def test_console_scripts(installed):
     assert "--device" in run_in(env, cwd, str(env / "bin" / "lrn-bench"), "--help")
     assert "learning-rate" in run_in(env, cwd, str(env / "bin" / "lrn-claims"), "--help")
     out = run_in(env, cwd, str(env / "bin" / "lrn-train"), "--variants", "none", "--seeds", "1",
-                 "--epochs", "1", "--train-size", "96", "--val-size", "48", "--width", "4",
-                 "--image-size", "16")
-    assert "no normalisation" in out and "ended best" in out
+                 "--epochs", "1", "--train-size", "96", "--val-size", "48", "--test-size", "48",
+                 "--width", "4", "--image-size", "16", "--rates", "0.1")
+    assert "no normalisation" in out and "test accuracy" in out
+
+
+def test_installed_labs_find_their_shipped_results(installed):
+    env, cwd = installed
+    out = run_in(env, cwd, str(env / "bin" / "python"), "-c", """
+import lrn_lab
+from lrn_lab.results import CLAIMS_FILE, TRAINING_FILE, load
+print(lrn_lab.__file__, len(load(CLAIMS_FILE)["results"]), len(load(TRAINING_FILE)["results"]))
+""")
+    file, claims, training = out.split()
+    assert Path(file).is_relative_to(env) and int(claims) == 7 and int(training) == 2
 
 
 def test_installed_metadata_splits_the_core_from_the_app(installed):
@@ -121,4 +133,5 @@ def test_installed_metadata_splits_the_core_from_the_app(installed):
     requirements = [Requirement(line) for line in out.splitlines()]
     core = {r.name for r in requirements if r.marker is None}
     app = {r.name for r in requirements if r.marker is not None and 'extra == "app"' in str(r.marker)}
-    assert core == {"torch", "numpy"} and app == {"streamlit", "plotly", "pillow", "orjson"}
+    assert core == {"torch", "numpy", "scipy"}
+    assert app == {"streamlit", "plotly", "pillow", "orjson"}
