@@ -186,13 +186,16 @@ if train_now:
                            "session finishes with these settings are shown without training.")
 
     rounds = {"before": 0, "total": epochs_left}  # epochs of the earlier rounds, all known
+    drawn = {"variants": [o.variant for o in shown]}
 
     def epochs_done(done: int) -> None:
         done += rounds["before"]
         progress_slot.progress(min(1.0, done / rounds["total"]),
                                text=f"{done} of {rounds['total']} epochs trained")
         now = training.outcomes(state.variants, state.seeds, config, store)
-        if len(now) > len(shown) or not from_shipped:
+        # A variant appears when its grid is done; the shipped results stay until the end.
+        if not from_shipped and [o.variant for o in now] != drawn["variants"]:
+            drawn["variants"] = [o.variant for o in now]
             draw(now)
     try:
         with pool.turn(waiting):

@@ -27,14 +27,19 @@ def missing_epochs(name: str, settings: Settings, runs) -> int:
 
 
 @functools.lru_cache(maxsize=1)
+def _shipped_file() -> dict:
+    return load(CLAIMS_FILE)["results"]
+
+
+@functools.lru_cache(maxsize=1)
 def shipped() -> dict[str, Result]:
     """The results that ship with the app, by claim (made by ``lrn-claims --save``)."""
     return {name: Result.from_dict({k: v for k, v in r.items() if k != "settings"})
-            for name, r in load(CLAIMS_FILE)["results"].items()}
+            for name, r in _shipped_file().items()}
 
 
 def shipped_settings(name: str) -> Settings | None:
-    saved = load(CLAIMS_FILE)["results"].get(name)
+    saved = _shipped_file().get(name)
     return Settings(**saved["settings"]) if saved else None
 
 

@@ -26,13 +26,18 @@ import pyarrow  # noqa: F401  (how Streamlit sends data frames)
 import torch
 import torch.fx.experimental.symbolic_shapes  # noqa: F401  (torch.autograd.grad, and sympy)
 
-import lrn_app.claims  # noqa: F401  (the pages' modules that lrn_app.ui does not import)
+import lrn_app.claims  # (the pages' modules that lrn_app.ui does not import)
 import lrn_app.lesson_ui  # noqa: F401
+import lrn_app.training
 import lrn_app.translator  # noqa: F401
 import lrn_app.ui  # noqa: F401  (and through it the other lrn_app modules the pages use)
 
 PIL.Image.init()  # every image format's plugin, which Image.open imports on first use
 go.Figure  # noqa: B018  (plotly imports its Figure class on first use)
+# The labs' shipped results, read once here so that they are frozen with the rest: every
+# collection would walk their thousands of lists otherwise.
+lrn_app.claims.shipped()
+lrn_app.training.shipped_results()
 
 gc.freeze()
 _modules_at_freeze = len(sys.modules)

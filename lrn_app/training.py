@@ -35,13 +35,14 @@ def outcomes(variants, seeds: int, config: TrainConfig, runs) -> list[Outcome]:
 
 
 @functools.lru_cache(maxsize=1)
-def _shipped() -> dict:
+def shipped_results() -> dict:
+    """The shipped file's results, read once (made by ``lrn-train --save``)."""
     return load(TRAINING_FILE)["results"]
 
 
 def shipped(variants, seeds: int, config: TrainConfig) -> list[Outcome] | None:
     """The shipped outcomes when these are the settings they were made with."""
-    saved = _shipped()
+    saved = shipped_results()
     s = saved["settings"]
     if (tuple(s["variants"]) != tuple(variants) or s["seeds"] != seeds or s["first_seed"] != 0
             or tuple(s["rates"]) != RATES or TrainConfig(**s["config"]) != config):

@@ -38,8 +38,13 @@ def _worker_setup() -> None:
     os.nice(10)
 
 
-def _epoch(trainer: Trainer) -> Trainer:
-    """In a worker process: one epoch of one run; the trainer, one epoch on, goes back."""
+def _epoch(trainer: Trainer | tuple) -> Trainer:
+    """In a worker process: one epoch of one run; the trainer, one epoch on, goes back. A
+    job (variant, seed, config) starts its trainer here: built in a single-threaded worker,
+    its initialisation and LRN's calibration sum as the command line's do, so that a run
+    trained by the app is the run `lrn-claims` trains on the same machine."""
+    if not isinstance(trainer, Trainer):
+        trainer = Trainer(*trainer)
     trainer.step()
     return trainer
 
@@ -120,8 +125,9 @@ class TrainingPool:
         """``fn(*args)`` in a worker (fn must be importable there); its result."""
         return self._executor.submit(fn, *args).result()
 
-    def epochs(self, trainers: list[Trainer]) -> list[Trainer]:
-        """One more epoch of each trainer, side by side on the workers; the trainers back."""
+    def epochs(self, trainers: list) -> list[Trainer]:
+        """One more epoch of each trainer (or the first of a job), side by side on the
+        workers; the trainers back."""
         done = [f.result() for f in [self._executor.submit(_epoch, t) for t in trainers]]
         with self._lock:
             self.epochs_trained += len(done)
@@ -139,11 +145,11 @@ class TrainingPool:
                 job = queue.pop(0)
                 runs[job] = store.get(run_key(job))
                 if runs[job] is None:
-                    trainers.setdefault(run_key(job), Trainer(*job))
                     active.append(job)
             if not active:
                 break
-            for job, trainer in zip(active, self.epochs([trainers[run_key(j)] for j in active])):
+            started = [trainers.get(run_key(j), j) for j in active]  # a job starts in a worker
+            for job, trainer in zip(active, self.epochs(started)):
                 trainers[run_key(job)] = trainer
             done += len(active)
             for job in [j for j in active if trainers[run_key(j)].done]:

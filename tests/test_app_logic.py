@@ -144,13 +144,15 @@ def test_grids_of_large_maps_are_jpeg_close_to_their_grey_levels_and_small_ones_
 
 def test_learned_feature_source_is_the_shipped_first_layer():
     from lrn_app.features import load_learned, source_channels
+    from lrn_lab.train import TrainConfig
     filters, bias, gain = load_learned()
-    assert filters.shape == (12, 1, 5, 5) and bias.shape == (12,) and gain > 0
+    w = TrainConfig().width  # the labs' network's first layer
+    assert filters.shape == (w, 1, 5, 5) and bias.shape == (w,) and gain > 0
     image = np.random.default_rng(2).random((30, 40), dtype=np.float32)
     padded = F.pad(torch.from_numpy(image)[None, None], (2,) * 4, mode="reflect")
     direct = F.conv2d(padded, torch.from_numpy(filters), torch.from_numpy(bias)).relu()[0] * gain
     np.testing.assert_allclose(feature_maps(image, "learned"), direct.numpy(), atol=1e-5)
-    assert source_channels("learned", 16) == 12 and source_channels("rgb", 16) == 3
+    assert source_channels("learned", 16) == w and source_channels("rgb", 16) == 3
 
 
 def test_enlarge_text_equals_plotlys_own_updates():

@@ -257,7 +257,8 @@ def test_training_lab_trains_shows_and_then_reuses_the_stored_runs():
     assert table.loc["LRN within a channel", "trainable parameters"] == \
         table.loc["no normalisation", "trainable parameters"]  # LRN learns nothing
     assert any("against no normalisation" in m.value for m in at.markdown)
-    assert len(at.get("plotly_chart")) == 4  # accuracy, loss, LRN's response, the filters
+    # the data set's mosaic, accuracy, loss, LRN's response, the first layer's filters
+    assert len(at.get("plotly_chart")) == 5
     # Another session with the same settings: shown from the server's store, not retrained.
     again = open_page("training", TINY_LAB)
     no_exceptions(again)

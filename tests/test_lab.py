@@ -424,3 +424,31 @@ def test_the_pool_trains_in_worker_processes_and_keeps_a_line():
         assert pool.place(second) == 0
     finally:
         pool.shutdown()
+
+
+class _Store(dict):
+    def put(self, key, value):
+        self[key] = value
+
+
+def test_a_run_the_app_trains_is_the_run_the_command_line_trains():
+    """The pool starts a job's trainer in its single-threaded worker, as the command line
+    builds it on one thread: the same data, initialisation, calibration and trajectory, so
+    that the app reproduces the shipped results on the machine that made them. (Built in
+    the server's process, which runs torch on more threads, trainers started from other
+    last bits, and the sensitivity claim's verdict came out otherwise.)"""
+    from lrn_app.training_pool import TrainingPool
+    job = ("lrn_across", 4, TINY)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        alone = train(*job)
+    finally:
+        torch.set_num_threads(threads)
+    pool = TrainingPool(workers=1)
+    try:
+        (pooled,) = pool.train([job], _Store(), {}).values()
+    finally:
+        pool.shutdown()
+    assert pooled.alphas == alone.alphas and pooled.final == alone.final
+    assert [e.train_loss for e in pooled.epochs] == [e.train_loss for e in alone.epochs]

@@ -35,7 +35,7 @@ def test_the_pinned_environment_is_an_install_of_the_package():
         installed = metadata.version(requirement.name)
         assert requirement.specifier.contains(installed, prereleases=True), (requirement, installed)
     core = {Requirement(r).name for r in PROJECT["dependencies"]}
-    assert core == {"torch", "numpy"}  # the core needs no UI package
+    assert core == {"torch", "numpy", "scipy"}  # the core and the labs need no UI package
 
 
 @pytest.fixture(scope="module")
