@@ -88,7 +88,8 @@ if result is not None:
                 f"{'agrees' if result.agrees else 'does not agree'}."
                 f"**  \n*It took {result.seconds:.0f} s to run"
                 f"{' where the shipped result was made' if from_shipped else ' on this server'}.*")
-    if result.other_seeds:
+    trains = bool(claim.jobs(settings, VARIATIONS["base"], {}))  # the cost claim times layers
+    if result.other_seeds and trains:
         other = result.other_seeds
         moved = [f"{n}: {v}" for n, v in other["variations"].items()
                  if v != result.variations.get(n)]
@@ -112,7 +113,7 @@ if result is not None:
             if left_out:
                 st.caption(f"{left_out} figures are not numbers (a run diverged) and are left "
                            "out of this chart.")
-    each = "seed" if claim.jobs(settings, VARIATIONS["base"], {}) else "round of timing"
+    each = "seed" if trains else "round of timing"
     st.caption(f"Bars and lines: the mean over every {each}; error bars: the lowest to the "
                f"highest {each}; dots: each {each}."
                + (f" A run 'trains' when it ends at {100 * TRAINS:.0f}% validation accuracy or "

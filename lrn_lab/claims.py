@@ -422,12 +422,13 @@ def layer_costs(device: str = "cpu", shape=(16, 64, 32, 32)) -> dict[str, list[f
     return {name: _timed(forward_backward(layer), device) for name, layer in layers.items()}
 
 
-_COSTS: dict[str, dict] = {}  # one timing per process serves the base and its variations
+_COSTS: dict[str, dict] = {}  # timed once a process: the base and each variation share it
 
 
 def _cost_measure(s: Settings, setup: Setup, runs: Runs) -> Measured:
-    if "cpu" not in _COSTS:
-        _COSTS["cpu"] = layer_costs("cpu")
+    for device in ["cpu"] + (["cuda"] if torch.cuda.is_available() else []):
+        if device not in _COSTS:
+            _COSTS[device] = layer_costs(device)
     cpu = _COSTS["cpu"]
     conv = cpu["convolution 3x3 before it"]
     name = IMPLEMENTATIONS[setup.implementation]
@@ -438,9 +439,10 @@ def _cost_measure(s: Settings, setup: Setup, runs: Runs) -> Measured:
     figures = (f"{name}: {statistics.fmean(ratios):.2f} times the convolution; BatchNorm "
                f"{statistics.fmean(bn):.2f} times; " + "; ".join(
                    f"{n} {statistics.fmean(v):.2f} ms" for n, v in cpu.items()) + " (CPU)")
-    chart = Chart("Forward + backward on the CPU, activations (16, 64, 32, 32)", "layer",
-                  "milliseconds", [Series("rounds", list(cpu), list(cpu.values()))], bars=True)
-    return Measured(c, figures, [chart])
+    charts = [Chart(f"Forward + backward on the {device.upper()}, activations (16, 64, 32, 32)",
+                    "layer", "milliseconds", [Series("rounds", list(t), list(t.values()))],
+                    bars=True) for device, t in _COSTS.items()]
+    return Measured(c, figures, charts)
 
 
 # --- 5. sensitivity -------------------------------------------------------------------------
@@ -726,7 +728,7 @@ def main(argv: list[str] | None = None) -> None:
         changes = {k: getattr(args, k) for k in ("seeds", "epochs") if getattr(args, k)}
         settings = replace(claim.defaults, first_seed=args.first_seed, **changes)
         result = run(claim, settings, done, args.workers)
-        if args.recheck_seed is not None:
+        if args.recheck_seed is not None and claim.jobs(settings, VARIATIONS[BASE], {}):
             again = run(claim, replace(settings, first_seed=args.recheck_seed), done,
                         args.workers)
             result.other_seeds = {"first_seed": args.recheck_seed, "verdict": again.verdict,

@@ -297,10 +297,8 @@ def test_the_command_line_prints_json(capsys):
     claims.main(["cost", "--json", "--recheck-seed", "7"])
     out = json.loads(capsys.readouterr().out)
     (claim,) = out["claims"]
-    assert set(claim) == {"name", "verdict", "reported", "agrees", "variations", "seconds",
-                          "other_seeds"}
-    assert claim["other_seeds"]["first_seed"] == 7
-    assert set(claim["other_seeds"]["variations"]) == set(claim["variations"])
+    # no "other_seeds": the cost claim trains nothing, so another set of seeds is no check
+    assert set(claim) == {"name", "verdict", "reported", "agrees", "variations", "seconds"}
     assert claim["name"] == "cost" and set(claim["reported"]) == {"source", "direction", "size"}
     assert set(claim["variations"]) == {"base", "implementation: lrn_core across",
                                         "implementation: lrn_core within"}
