@@ -26,7 +26,6 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 
 import torch
@@ -39,7 +38,7 @@ from .network import VARIANTS
 from .shapes import CLASSES
 from .stats import Comparison, compare
 from .train import (PAPER_LRN, Job, Run, TrainConfig, grid_jobs, job, outcome, settled,
-                    train)
+                    train_jobs)
 
 CHANCE = 1 / len(CLASSES)
 TRAINS = 2 * CHANCE  # a run "trains" when it ends at twice chance accuracy or more
@@ -670,25 +669,13 @@ def train_missing(claim: Claim, settings: Settings, done: Runs, train_some) -> R
     return done
 
 
-def _train_local(workers: int):
-    def train_some(jobs: list[Job], done: Runs) -> None:
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            with ThreadPoolExecutor(workers) as pool:
-                for job, run in zip(jobs, pool.map(lambda j: train(*j), jobs)):
-                    done[job] = run
-        finally:
-            torch.set_num_threads(threads)
-    return train_some
-
-
 def run(claim: Claim, settings: Settings | None = None, done: Runs | None = None,
         workers: int = 2) -> Result:
     """One claim, start to end: its runs (those in ``done`` are reused) and its verdict."""
     settings = settings or claim.defaults
     started = time.perf_counter()
-    runs = train_missing(claim, settings, {} if done is None else done, _train_local(workers))
+    runs = train_missing(claim, settings, {} if done is None else done,
+                         lambda jobs, into: train_jobs(jobs, into, workers))
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # timings as in the app's single-threaded training workers
     try:
