@@ -75,12 +75,12 @@ with st.container(border=True):
     l1.selectbox("Classifier head", list(HEADS), key=K + "head", format_func=HEADS.get)
     l2.selectbox("LRN convention (both modes)", LAB_CONVENTIONS, key=K + "convention",
                  format_func=controls.convention_label)
-    l3.toggle("α relative to the input's scale", key=K + "alpha_scaled",
+    l3.toggle("Scale α to the input", key=K + "alpha_scaled",
               help="On: each LRN layer's α is this α x k / q², q the 99.9th percentile of "
                    "its input at initialisation. Off: α as it is.")
-    l4.button("AlexNet's values (k=2, α=1e-4, n=5, β=0.75)", on_click=paper_values,
-              help="The paper's literal values, α not scaled: set for AlexNet's activations "
-                   "in the tens to hundreds.")
+    l4.button("AlexNet's values", on_click=paper_values,
+              help="The paper's literal values, k = 2, α = 1e-4, n = 5, β = 0.75, α not "
+                   "scaled: set for AlexNet's activations in the tens to hundreds.")
     repaired, notes = controls.repair(page.get())
     page.set(repaired, only=("n", "k", "alpha", "beta"))
     for note in notes:
