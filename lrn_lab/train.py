@@ -298,11 +298,20 @@ def train(variant: str, seed: int, config: TrainConfig) -> Run:
     return trainer.run
 
 
+def validation_means(runs_by_rate: dict[float, list[Run]],
+                     stats: str = "recomputed") -> dict[float, float]:
+    """Each rate's mean final validation accuracy over its seeds (nan where a seed diverged,
+    or where there are no runs)."""
+    return {rate: (statistics.fmean(r.accuracy("val", stats) for r in runs)
+                   if runs and not any(r.diverged for r in runs) else math.nan)
+            for rate, runs in runs_by_rate.items()}
+
+
 def choose_rate(runs_by_rate: dict[float, list[Run]], stats: str = "recomputed") -> float | None:
     """The rate whose runs end with the best mean validation accuracy, among the rates at
     which no seed diverged (None when every rate has a diverged seed)."""
-    scores = {rate: statistics.fmean(r.accuracy("val", stats) for r in runs)
-              for rate, runs in runs_by_rate.items() if runs and not any(r.diverged for r in runs)}
+    scores = {rate: mean for rate, mean in validation_means(runs_by_rate, stats).items()
+              if not math.isnan(mean)}
     return max(scores, key=scores.get) if scores else None
 
 
@@ -418,11 +427,9 @@ def outcome(variant: str, seeds, config: TrainConfig, runs, stats: str = "recomp
     if rate is not None and rate not in rates:
         rates = sorted([*rates, rate])
     by_rate = {r: [runs[job(variant, s, replace(config, lr=r))] for s in seeds] for r in rates}
-    means = {r: (math.nan if any(x.diverged for x in rs)
-                 else statistics.fmean(x.accuracy("val", stats) for x in rs))
-             for r, rs in by_rate.items()}
     chosen = choose_rate(by_rate, stats) if rate is None else rate
-    return Outcome(variant, chosen, means, by_rate[chosen] if chosen is not None else [])
+    return Outcome(variant, chosen, validation_means(by_rate, stats),
+                   by_rate[chosen] if chosen is not None else [])
 
 
 def results_text(outcomes: list[Outcome]) -> str:
