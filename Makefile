@@ -1,6 +1,8 @@
 # Two commands on a fresh machine:
 #   make run    install requirements.txt into .venv and start the app
-#   make test   install requirements-dev.txt into .venv and run the whole test suite
+#   make test   install requirements-dev.txt into .venv, lint, and run the whole test suite
+# and the inner loop while working: make check (lint, then the tests that need no browser,
+# no nginx, no server process and no real training: a few minutes).
 # (and `make cluster`: REPLICAS copies of the app behind nginx, see deploy/cluster.py)
 # Both also install this project into .venv in editable mode (no dependencies: the pinned
 # requirement files bring those), which gives .venv/bin/lrn-train and .venv/bin/lrn-bench.
@@ -11,7 +13,7 @@ PORT   ?= 8501
 
 REPLICAS ?= 2
 
-.PHONY: run cluster test bench clean
+.PHONY: run cluster test check lint bench clean
 
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py --server.port $(PORT)
@@ -20,8 +22,14 @@ run: $(VENV)/.runtime
 cluster: $(VENV)/.runtime
 	$(PY) -m deploy.cluster --replicas $(REPLICAS) --port $(PORT)
 
-test: $(VENV)/.dev
+test: lint
 	$(PY) -m pytest
+
+check: lint
+	$(PY) -m pytest -m "not slow" --ignore=tests/browser --ignore=tests/serving
+
+lint: $(VENV)/.dev
+	$(PY) -m ruff check .
 
 bench: $(VENV)/.runtime
 	$(PY) -m lrn_core.bench

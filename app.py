@@ -10,8 +10,9 @@ without this frame (streamlit/runtime/scriptrunner/script_runner.py, _mpa_v1).
 import streamlit as st
 import torch
 
-import lrn_app.server  # once per process: imports, then gc.freeze(); see there
-from lrn_app import lesson_ui, ui
+import lrn_app.serving.startup
+from lrn_app import pages
+from lrn_app.ui import lesson_bar, widgets
 
 if "present" not in st.session_state:  # a bookmarked lesson may open in presentation mode
     st.session_state["present"] = st.query_params.get("present") == "1"
@@ -19,27 +20,16 @@ presenting = st.session_state["present"]
 
 # On a projector the figures need the screen: the sidebar starts closed, the page starts at
 # the top (Streamlit leaves 6rem above it for its header) and its text is larger.
-st.set_page_config(page_title="LRN Explorer", page_icon=ui.APP_ICON, layout="wide",
+st.set_page_config(page_title="LRN Explorer", page_icon=widgets.APP_ICON, layout="wide",
                    initial_sidebar_state="collapsed" if presenting else "auto")
 if presenting:
     st.html("<style>.stMainBlockContainer {padding-top: 4.5rem; padding-bottom: 2rem}"
             " h1 {font-size: 1.75rem !important; padding: 0 0 0.5rem !important}</style>")
 
 navigation = st.navigation([
-    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("app_pages/explorer.py", title="LRN Explorer", icon=":material/tune:", url_path="explorer"),
-    st.Page("app_pages/gradients.py", title="Gradients", icon=":material/trending_down:",
-            url_path="gradients"),
-    st.Page("app_pages/compare.py", title="LRN vs BatchNorm", icon=":material/compare:",
-            url_path="compare"),
-    st.Page("app_pages/conventions.py", title="Conventions", icon=":material/translate:",
-            url_path="conventions"),
-    st.Page("app_pages/training.py", title="Training lab", icon=":material/model_training:",
-            url_path="training"),
-    st.Page("app_pages/claims.py", title="Claims lab", icon=":material/fact_check:",
-            url_path="claims"),
-    st.Page("app_pages/lessons.py", title="Lessons", icon=":material/school:", url_path="lessons"),
-])
+    st.Page(page.script, title=page.title, icon=page.icon, default=True) if i == 0 else
+    st.Page(page.script, title=page.title, icon=page.icon, url_path=page.slug)
+    for i, page in enumerate(pages.PAGES)])
 
 with st.sidebar:
     if torch.cuda.is_available():
@@ -50,11 +40,11 @@ with st.sidebar:
     st.toggle("Presentation mode", key="present",
               help="Folds the set-up controls, hides the explanations and enlarges the "
                    "figures' text, so the figures get the room (for a projector).")
-    lesson_ui.add_view_button(navigation.url_path)
+    lesson_bar.add_view_button(navigation.url_path)
 
-lesson_ui.open_from_address()  # a lesson link or bookmark: open its step
-lesson_ui.lesson_bar()  # while a lesson is open, on every page
+lesson_bar.open_from_address()  # a lesson link or bookmark: open its step
+lesson_bar.lesson_bar()  # while a lesson is open, on every page
 try:
     navigation.run()
 finally:  # also after st.stop() or st.rerun(), which leave by an exception
-    lrn_app.server.freeze_new_imports()
+    lrn_app.serving.startup.freeze_new_imports()

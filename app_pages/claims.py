@@ -5,20 +5,26 @@ import time
 
 import streamlit as st
 
-from lrn_app import claims, controls, figures, ui
-from lrn_app.training_pool import SECONDS_PER_EPOCH, QueueFull
-from lrn_lab.claims import CLAIMS, DESCRIPTIONS, LIMITS, TRAINS, VARIATIONS
+from lrn_app import pages
+from lrn_app.compute import claims
+from lrn_app.figures import charts
+from lrn_app.serving.training_pool import SECONDS_PER_EPOCH, QueueFull
+from lrn_app.state import Claims
+from lrn_app.ui import cached, session, widgets
+from lrn_lab.claim_parts import DESCRIPTIONS, LIMITS, TRAINS, VARIATIONS
+from lrn_lab.claims import CLAIMS
 
-K = "cl_"  # this page's widget keys: cl_<field of controls.Claims>
+PAGE = pages.get("claims")
+K = PAGE.prefix  # this page's widget keys: cl_<field of Claims>
+page = session.PageState(PAGE.state, K)
 started = time.perf_counter()
-page = ui.PageState(controls.Claims, K)
 VERDICT_COLOUR = {"supported": "green", "contradicted": "red", "no difference": "blue",
                   "inconclusive": "gray"}
 
 page.start()  # a hand-edited address: its repairs are shown
 
 st.title("Claims lab")
-ui.explain(
+widgets.explain(
     "Papers and tutorials make claims about LRN and BatchNorm. Here each one is an experiment "
     "on the Training lab's network and protocol (each variant at its own best learning rate), "
     "over several seeds, judged by one rule (`lrn_lab.stats`): the 95% interval of the "
@@ -31,7 +37,7 @@ ui.explain(
 
 def claim_changed() -> None:
     """A new claim starts from its own seeds and epochs."""
-    defaults = controls.CLAIMS[st.session_state[K + "claim"]].defaults
+    defaults = CLAIMS[st.session_state[K + "claim"]].defaults
     st.session_state[K + "seeds"], st.session_state[K + "epochs"] = defaults.seeds, defaults.epochs
 
 
@@ -41,18 +47,18 @@ with st.container(border=True):
     claim = CLAIMS[page.get().claim]
     if claim.jobs(claim.defaults, VARIATIONS["base"], {}):  # the cost claim trains nothing
         left, right = st.columns(2)
-        left.slider("Seeds per configuration", 2, controls.Claims.SEEDS_MAX, key=K + "seeds")
-        right.slider("Epochs per run", 1, controls.Claims.EPOCHS_MAX, key=K + "epochs")
+        left.slider("Seeds per configuration", 2, Claims.SEEDS_MAX, key=K + "seeds")
+        right.slider("Epochs per run", 1, Claims.EPOCHS_MAX, key=K + "epochs")
 
 state = page.get()
 settings = state.settings()
 st.markdown(f"**The experiment:** {claim.experiment}")
 
-result, from_shipped = claims.known_result(claim.name, settings, ui.claim_results())
-runs = ui.lab_runs()  # shared with the Training lab
+result, from_shipped = claims.known_result(claim.name, settings, cached.claim_results())
+runs = cached.lab_runs()  # shared with the Training lab
 if result is None or from_shipped:
     epochs = claims.missing_epochs(claim.name, settings, runs)
-    pool = ui.training_pool()
+    pool = cached.training_pool()
     b1, b2 = st.columns([1, 3])
     run_now = b1.button("Run on this server" if from_shipped else "Run", type="primary",
                         key="cl_run")
@@ -71,7 +77,7 @@ if result is None or from_shipped:
             with pool.turn(lambda ahead: progress.progress(
                     0.0, text=f"waiting for the training workers: {ahead} session"
                               f"{'s' if ahead > 1 else ''} ahead of yours")):
-                claims.run_claim(claim.name, settings, pool, runs, ui.claim_results(),
+                claims.run_claim(claim.name, settings, pool, runs, cached.claim_results(),
                                  lambda done, text: progress.progress(done, text=text))
         except QueueFull as err:
             progress.warning(f"The training queue is full ({err}); try again in a minute.")
@@ -107,9 +113,9 @@ if result is not None:
                                for name, text in result.measured.items()))
     columns = st.columns(2 if len(result.charts) > 1 else 1)
     for i, chart in enumerate(result.charts):
-        figure, left_out = figures.claim_chart(chart)
+        figure, left_out = charts.claim_chart(chart)
         with columns[i % len(columns)]:
-            ui.chart(figure, key=f"cl_chart_{i}")
+            widgets.chart(figure, key=f"cl_chart_{i}")
             if left_out:
                 st.caption(f"{left_out} figures are not numbers (a run diverged) and are left "
                            "out of this chart.")
@@ -121,5 +127,5 @@ if result is not None:
     st.caption("Notice whether the verdict holds in every row of the table: a claim that holds "
                "under one set-up only is a claim about that set-up.")
 st.info(f"**What a verdict here can mean.** {claim.limits} {LIMITS}")
-ui.compute_caption(started, "cl__runs")
+widgets.compute_caption(started, "cl__runs")
 page.save()

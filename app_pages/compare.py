@@ -5,19 +5,25 @@ import time
 import numpy as np
 import streamlit as st
 
-from lrn_app import compare, controls, explore, figures, ui
-from lrn_app.batch import AUGMENTATIONS, BATCH_MAX, batch_labels, split_label
-from lrn_app.features import BANKS, SOURCES
-from lrn_app.images import UPLOAD_TYPES
-from lrn_app.samples import SAMPLES
+from lrn_app import pages
+from lrn_app.compute import compare, explorer
+from lrn_app.figures import charts, look, maps
+from lrn_app.inputs.batch import AUGMENTATIONS, BATCH_MAX, batch_labels, split_label
+from lrn_app.inputs.features import BANKS, SOURCES
+from lrn_app.inputs.images import UPLOAD_TYPES
+from lrn_app.inputs.samples import SAMPLES
+from lrn_app.serving import threads
+from lrn_app.state import BATCH_SIDE_RANGE, Compare
+from lrn_app.ui import cached, session, widgets
 
-K = "b_"  # this page's widget keys: b_<field of controls.Compare>
-page = ui.PageState(controls.Compare, K)
+PAGE = pages.get("compare")
+K = PAGE.prefix  # this page's widget keys: b_<field of Compare>
+page = session.PageState(PAGE.state, K)
 
 page.start()  # a hand-edited address: its repairs are shown
 
 st.title("LRN vs BatchNorm")
-ui.explain(
+widgets.explain(
     "**LRN** divides each activation by the energy of its neighbours *in the same image*, "
     "with no trainable parameters. **BatchNorm** standardises each channel with the mean "
     "and variance of *the whole batch* in training (running averages of them in "
@@ -26,15 +32,15 @@ ui.explain(
 )
 
 # --- the batch ------------------------------------------------------------------------------------
-with ui.setup_box("The batch", K + "setup"), st.container(border=True):
+with widgets.setup_box("The batch", K + "setup"), st.container(border=True):
     with st.expander("Upload your own images (they join the list of images)"):
         files = st.file_uploader("PNG, JPEG, WebP, BMP, TIFF or GIF; several at once",
                                  type=UPLOAD_TYPES, accept_multiple_files=True, key=K + "uploads")
-        uploads = ui.load_uploads(files, 256)
+        uploads = session.load_uploads(files, 256)
     options = list(SAMPLES) + [name for name in uploads if name not in SAMPLES]
     kept = [name for name in st.session_state[K + "images"] if name in options]
     if kept != st.session_state[K + "images"]:  # an upload forgotten since, or a stale name
-        st.session_state[K + "images"] = kept or list(controls.Compare.images)
+        st.session_state[K + "images"] = kept or list(Compare.images)
     left, right = st.columns([3, 2])
     images = left.multiselect("Images in the batch", options, key=K + "images")
     augment = right.multiselect("Add augmented copies of each", list(AUGMENTATIONS),
@@ -44,7 +50,7 @@ with ui.setup_box("The batch", K + "setup"), st.container(border=True):
     source = f1.selectbox("Feature maps", list(SOURCES), format_func=SOURCES.get, key=K + "source")
     channels = f2.select_slider("Filter-bank channels", options=list(BANKS), key=K + "channels",
                                 disabled=source != "gabor")
-    side = f3.slider("Working size (px, square)", *controls.BATCH_SIDE_RANGE, step=32,
+    side = f3.slider("Working size (px, square)", *BATCH_SIDE_RANGE, step=32,
                      key=K + "side")
     labels = batch_labels(images, augment)
     if not labels:
@@ -62,11 +68,11 @@ with ui.setup_box("The batch", K + "setup"), st.container(border=True):
                             format_func=labels.__getitem__, key=K + "chosen")
     swap = right.multiselect("Batch-mates swapped in by the batch-dependence test", list(SAMPLES),
                              key=K + "swap")
-    thumbnails = {label: ui.square_image(*split_label(label), 96, uploads) for label in labels}
-    ui.chart(figures.image_gallery(thumbnails, wrap=8, size=96))
+    thumbnails = {label: cached.square_image(*split_label(label), 96, uploads) for label in labels}
+    widgets.chart(maps.image_gallery(thumbnails, wrap=8, size=96))
 
-feats = ui.batch_features(labels, side, source, channels, uploads)
-swap_feats = ui.batch_features(list(swap) or ["noise"], side, source, channels)
+feats = cached.batch_features(labels, side, source, channels, uploads)
+swap_feats = cached.batch_features(list(swap) or ["noise"], side, source, channels)
 # BatchNorm's half is cached by the batches' bytes: hashed once per batch, not per slider move.
 batch_keys = hash(feats.tobytes()), hash(swap_feats.tobytes())
 
@@ -79,12 +85,12 @@ def normalisations(feats: np.ndarray, swap_feats: np.ndarray, batch_keys: tuple[
     started = time.perf_counter()
     N, C, H, W = feats.shape
     # --- the two normalisations' settings -----------------------------------------------------
-    with ui.setup_box("LRN's and BatchNorm's settings", K + "settings"):
+    with widgets.setup_box("LRN's and BatchNorm's settings", K + "settings"):
         lrn_col, bn_col = st.columns(2, border=True)
     with lrn_col:
         st.markdown("**LRN**")
-        ui.mode_and_convention(page, (C, H, W))
-        ui.lrn_sliders(page, C)
+        widgets.mode_and_convention(page, (C, H, W))
+        widgets.lrn_sliders(page, C)
     with bn_col:
         st.markdown("**BatchNorm**")
         b1, b2 = st.columns(2)
@@ -101,21 +107,23 @@ def normalisations(feats: np.ndarray, swap_feats: np.ndarray, batch_keys: tuple[
         b5.select_slider("eps", options=[10.0 ** e for e in range(-8, 1)], key=K + "eps",
                          format_func=lambda v: f"{v:.0e}")
         b6.slider("momentum", 0.0, 1.0, step=0.01, key=K + "momentum")
-        ui.explain("LRN's β is the exponent of its denominator; BatchNorm's shift, β in its "
+        widgets.explain("LRN's β is the exponent of its denominator; BatchNorm's shift, β in its "
                    "paper, is a learned constant added per channel. Same letter, different things.")
 
     state = page.get()
-    if ui.lrn_window(page) is None:
+    if widgets.lrn_window(page) is None:
         return
-    lrn_args = explore.settings(state)
+    lrn_args = explorer.settings(state)
     bn = compare.BatchNormSettings(training=state.bn_mode == "train", gamma=state.gamma,
                                    shift=state.shift, eps=state.eps, momentum=state.momentum,
                                    warmup=state.warmup)
-    bn_side = ui.batchnorm_side(batch_keys[0], feats, chosen, batch_keys[1], swap_feats, bn)
-    result = ui.on_torch_thread(compare.compare, feats, chosen, swap_feats, lrn_args, bn, bn_side)
-    maps = {}
+    bn_side = cached.batchnorm_side(batch_keys[0], feats, chosen, batch_keys[1], swap_feats, bn)
+    result = threads.on_torch_thread(
+        compare.compare, feats, chosen, swap_feats, lrn_args, bn, bn_side
+    )
+    shown = {}
     for name, array in result.maps.items():
-        maps[name], bad = figures.finite(array)
+        shown[name], bad = look.finite(array)
         if bad:
             st.warning(f"{bad} values after {name} are not finite (NaN or inf) and are drawn as 0.")
 
@@ -125,15 +133,15 @@ def normalisations(feats: np.ndarray, swap_feats: np.ndarray, batch_keys: tuple[
     channel = channel_slot.slider("Channel", 0, C - 1, key=K + "channel") if C > 1 else 0
     titles = {"input": "input x", "LRN": "after LRN",
               "BatchNorm": f"after BatchNorm ({state.bn_mode})"}
-    ui.chart(figures.panels_row({name: m[channel] for name, m in maps.items()}, titles=titles))
+    widgets.chart(maps.panels_row({name: m[channel] for name, m in shown.items()}, titles=titles))
     if st.toggle("Show all channels", key="b_all_channels"):
         left, right = st.columns(2)
-        ui.chart(figures.channel_grid(maps["LRN"], False, "after LRN (one shared scale)"), left)
-        ui.chart(figures.channel_grid(maps["BatchNorm"], False,
+        widgets.chart(maps.channel_grid(shown["LRN"], False, "after LRN (one shared scale)"), left)
+        widgets.chart(maps.channel_grid(shown["BatchNorm"], False,
                                       "after BatchNorm (one shared scale)"), right)
-    edges, counts = compare.histograms(maps)
-    moments = compare.channel_moments(maps)
-    ui.chart(figures.activation_statistics(edges, counts,
+    edges, counts = compare.histograms(shown)
+    moments = compare.channel_moments(shown)
+    widgets.chart(charts.activation_statistics(edges, counts,
                                            {n: m["mean"] for n, m in moments.items()},
                                            {n: m["std"] for n, m in moments.items()}))
     st.markdown("**BatchNorm maps each channel through one straight line** (the same picture, "
@@ -152,10 +160,10 @@ def normalisations(feats: np.ndarray, swap_feats: np.ndarray, batch_keys: tuple[
               help=f"after {state.warmup} warm-up batches; LRN has no modes")
     st.caption(f"Changes: largest |difference| relative to the largest |output| of this image. "
                f"Batch-mates swapped for: {', '.join(swap) or 'noise'}.")
-    swapped, _ = figures.finite(result.swapped_batchnorm)
-    ui.chart(figures.panels_row(
-        {"mine": maps["BatchNorm"][channel], "swapped": swapped[channel],
-         "difference": np.abs(swapped[channel] - maps["BatchNorm"][channel])},
+    swapped, _ = look.finite(result.swapped_batchnorm)
+    widgets.chart(maps.panels_row(
+        {"mine": shown["BatchNorm"][channel], "swapped": swapped[channel],
+         "difference": np.abs(swapped[channel] - shown["BatchNorm"][channel])},
         titles={"mine": "BatchNorm, this batch", "swapped": "BatchNorm, batch-mates swapped",
                 "difference": "|difference|"}))
     st.markdown("In training mode BatchNorm normalises with the batch's statistics, so the same "
@@ -167,16 +175,16 @@ def normalisations(feats: np.ndarray, swap_feats: np.ndarray, batch_keys: tuple[
     # --- properties ---------------------------------------------------------------------------
     st.subheader("Properties, measured on this batch")
     # LRN's row is measured on every move; the others do not depend on its settings: cached
-    rows = ui.on_torch_thread(compare.properties, feats, chosen, swap_feats, lrn_args, bn,
+    rows = threads.on_torch_thread(compare.properties, feats, chosen, swap_feats, lrn_args, bn,
                               result.stats, names=["LRN"])
-    rows += ui.properties_besides_lrn(batch_keys[0], feats, chosen, batch_keys[1], swap_feats,
+    rows += cached.properties_besides_lrn(batch_keys[0], feats, chosen, batch_keys[1], swap_feats,
                                       bn, result.stats)
     st.dataframe(rows, hide_index=True)
-    ui.explain("The last two columns are measured with the current settings, not looked up: "
+    widgets.explain("The last two columns are measured with the current settings, not looked up: "
                "each layer runs on this batch and on the swapped one, in training and evaluation "
                "mode (torch's own LayerNorm, InstanceNorm and GroupNorm with their default "
                "settings; parameters counted at this page's image size).")
-    ui.compute_caption(started, "b__runs")
+    widgets.compute_caption(started, "b__runs")
     page.save()
 
 

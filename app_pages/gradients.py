@@ -6,24 +6,30 @@ import time
 import numpy as np
 import streamlit as st
 
-from lrn_app import controls, explore, figures, gradients, scrub, ui
-from lrn_app.samples import SAMPLES
+from lrn_app import pages
+from lrn_app.compute import explorer, gradients, scrub
+from lrn_app.figures import charts, look, maps
+from lrn_app.inputs.samples import SAMPLES
+from lrn_app.serving import threads
+from lrn_app.state import BATCH_SIDE_RANGE, SCRUB, Gradients
+from lrn_app.ui import cached, session, widgets
 
-K = "g_"  # this page's widget keys: g_<field of controls.Gradients>
-page = ui.PageState(controls.Gradients, K)
+PAGE = pages.get("gradients")
+K = PAGE.prefix  # this page's widget keys: g_<field of Gradients>
+page = session.PageState(PAGE.state, K)
 
 page.start()  # a hand-edited address: its repairs are shown
 
 st.title("Gradients")
-ui.explain(
+widgets.explain(
     "Training needs `dL/dx`, the gradient of a loss with respect to LRN's input. Here it "
     "comes from lrn_core's closed form (no autograd), checked against autograd through "
     "LRN written with torch primitives. Images are cropped to their central square on this "
     "page so that they can form a batch for BatchNorm at the bottom."
 )
-with ui.setup_box("Image, feature maps, mode and convention", K + "setup"):
-    feats = ui.image_and_features(K, square=True, side_range=controls.BATCH_SIDE_RANGE)
-    ui.mode_and_convention(page, feats.shape)
+with widgets.setup_box("Image, feature maps, mode and convention", K + "setup"):
+    feats = widgets.image_and_features(K, square=True, side_range=BATCH_SIDE_RANGE)
+    widgets.mode_and_convention(page, feats.shape)
 
 
 @st.fragment
@@ -32,11 +38,11 @@ def gradients_panel(feats: np.ndarray, feats_key: str) -> None:
     ``feats_key`` names the feature maps, for the BatchNorm batch's cache."""
     started = time.perf_counter()
     C, H, W = feats.shape
-    ui.lrn_sliders(page, C)
+    widgets.lrn_sliders(page, C)
     state = page.get()
-    if ui.lrn_window(page) is None:
+    if widgets.lrn_window(page) is None:
         return
-    lrn_args = explore.settings(state)
+    lrn_args = explorer.settings(state)
 
     # --- what is differentiated ---------------------------------------------------------------
     left, mid, r_col, c_col = st.columns([3, 2, 1, 1])
@@ -52,13 +58,13 @@ def gradients_panel(feats: np.ndarray, feats_key: str) -> None:
     st.latex(gradients.LOSSES[loss] + (rf"\qquad (c, r, s) = ({channel}, {row}, {col})"
                                        if loss == "one value" else ""))
 
-    closed = ui.on_torch_thread(gradients.closed_lrn_gradient, feats, lrn_args, loss, channel,
+    closed = threads.on_torch_thread(gradients.closed_lrn_gradient, feats, lrn_args, loss, channel,
                                 row, col)
-    grad, bad = figures.finite(closed.astype(np.float32))
+    grad, bad = look.finite(closed.astype(np.float32))
     if bad:
         st.warning(f"{bad} gradient values are not finite (NaN or inf) and are drawn as 0.")
     left, check_column = st.columns([3, 1])
-    ui.chart(figures.channel_grid(grad, True, f"dL/dx of all {C} channels (mid-grey = 0, "
+    widgets.chart(maps.channel_grid(grad, True, f"dL/dx of all {C} channels (mid-grey = 0, "
                                   "light = positive; each channel on its own scale)",
                                   symmetric=True), left)
     # The check against autograd fills check_column at the end of this panel, so that the
@@ -66,30 +72,30 @@ def gradients_panel(feats: np.ndarray, feats_key: str) -> None:
 
     # --- one output's Jacobian -----------------------------------------------------------------
     st.subheader("Lateral inhibition: how one output depends on its neighbours")
-    jac = ui.on_torch_thread(gradients.jacobian, feats, lrn_args, channel, row, col)
+    jac = threads.on_torch_thread(gradients.jacobian, feats, lrn_args, channel, row, col)
     if state.mode == "across":
-        figure = figures.jacobian_bars(jac.labels, jac.values, f"∂y(ch {channel}) / ∂x at pixel "
+        figure = charts.jacobian_bars(jac.labels, jac.values, f"∂y(ch {channel}) / ∂x at pixel "
                                        f"({row}, {col}), for each input channel")
     else:
-        figure = figures.jacobian_heatmap(jac.values, *jac.origin, (row, col),
+        figure = maps.jacobian_heatmap(jac.values, *jac.origin, (row, col),
                                           f"∂y({row}, {col}) / ∂x in channel {channel}; centre "
                                           f"{jac.centre:.3g}, off this scale")
-    ui.chart(figure)
+    widgets.chart(figure)
     st.markdown("**Positive at the centre, negative around it**: raising a unit's own input raises "
                 "its output, raising a neighbour's lowers it. That is lateral inhibition.")
     if jac.centre < 0:
         st.info("Here even the centre is negative: this input is so strong that raising it "
                 "grows the denominator faster than the numerator (2aβx² > k + a·S), so the unit "
                 "saturates.")
-    parameter = st.radio("Scrub in the browser", controls.SCRUB, key=K + "scrub",
+    parameter = st.radio("Scrub in the browser", SCRUB, key=K + "scrub",
                          horizontal=True,
                          format_func=lambda p: "off" if p == "off" else scrub.PARAMETERS[p],
                          help="Sends this output's Jacobian row at many values of one "
                               "parameter; the figure's own slider then moves between them "
                               "without waiting for the server.")
     if parameter != "off":
-        settings = tuple(getattr(state, name) for name in ui.SCRUB_SETTINGS)
-        ui.chart(ui.jacobian_scrub_figure(feats, settings, parameter, channel, row, col),
+        settings = tuple(getattr(state, name) for name in cached.SCRUB_SETTINGS)
+        widgets.chart(cached.jacobian_scrub_figure(feats, settings, parameter, channel, row, col),
                  key="jacobian_scrub")
         st.caption(f"Each frame is exact (lrn_core's closed-form backward at that "
                    f"{scrub.PARAMETERS[parameter]}); the slider above sets any value in between. "
@@ -98,28 +104,28 @@ def gradients_panel(feats: np.ndarray, feats_key: str) -> None:
     # --- BatchNorm couples the images of a batch -----------------------------------------------
     st.subheader("BatchNorm: one image's gradient depends on the rest of its batch")
     mates = st.multiselect("Batch-mates of this image", list(SAMPLES), key=K + "mates",
-                           max_selections=controls.Gradients.MATES_MAX)
+                           max_selections=Gradients.MATES_MAX)
     if not mates:
         st.info("Pick at least one batch-mate to see BatchNorm couple the images.")
     else:
         others = [s for s in SAMPLES if s not in mates and s != state.sample][:len(mates)]
-        (key, mine), (swap_key, swapped) = (ui.image_batch(feats_key, feats, m, H, state.source,
+        (key, mine), (swap_key, swapped) = (cached.image_batch(feats_key, feats, m, H, state.source,
                                                            state.channels) for m in (mates, others))
         # BatchNorm's part does not depend on LRN's sliders: cached, so they move LRN's alone.
-        bn_grads = ui.batchnorm_coupling(key, mine, swap_key, swapped, loss, channel, row, col)
-        lrn_grads = ui.on_torch_thread(gradients.lrn_coupling, mine, swapped, lrn_args, loss,
+        bn_grads = cached.batchnorm_coupling(key, mine, swap_key, swapped, loss, channel, row, col)
+        lrn_grads = threads.on_torch_thread(gradients.lrn_coupling, mine, swapped, lrn_args, loss,
                                        channel, row, col)
         labels = ["this image"] + list(mates)
-        bn_tiles, bad = figures.finite(bn_grads.tiles)
+        bn_tiles, bad = look.finite(bn_grads.tiles)
         if bad:
             st.warning(f"{bad} BatchNorm gradient values are not finite and are drawn as 0.")
         st.markdown(f"The loss is taken on **this image's** output only; the tiles show dL/dx "
                     f"of channel {channel} for every image of the batch (one shared scale per "
                     "method).")
         left, right = st.columns(2)
-        ui.chart(figures.channel_grid(bn_tiles, False, "BatchNorm (training mode)", labels,
+        widgets.chart(maps.channel_grid(bn_tiles, False, "BatchNorm (training mode)", labels,
                                       wrap=4, symmetric=True), left)
-        ui.chart(figures.channel_grid(lrn_grads.tiles, False, "LRN", labels, wrap=4,
+        widgets.chart(maps.channel_grid(lrn_grads.tiles, False, "LRN", labels, wrap=4,
                                       symmetric=True), right)
         m1, m2, m3 = st.columns(3)
         m1.metric("Largest |dL/dx| on the batch-mates: BatchNorm", f"{bn_grads.on_mates:.3g}")
@@ -134,7 +140,7 @@ def gradients_panel(feats: np.ndarray, feats_key: str) -> None:
         st.markdown("BatchNorm normalises with the batch's mean and variance, so every image's "
                     "input moves this image's output and receives gradient from its loss; LRN "
                     "looks at one image and sends the batch-mates nothing.")
-    check = ui.on_torch_thread(gradients.check_lrn_gradient, feats, lrn_args, loss, channel,
+    check = threads.on_torch_thread(gradients.check_lrn_gradient, feats, lrn_args, loss, channel,
                                row, col, closed)
     check_column.metric("Largest |closed form − autograd|", f"{check.max_diff:.1e}")
     check_column.caption(f"against a largest |dL/dx| of {check.scale:.3g}, both in float64: the "
@@ -143,7 +149,7 @@ def gradients_panel(feats: np.ndarray, feats_key: str) -> None:
         check_column.info(f"{check.undefined} cells are left out of the comparison: k = 0 with "
                           "an all-zero window, where autograd gives NaN (0/0) and the closed "
                           "form defines 0.")
-    ui.compute_caption(started, "g__runs")
+    widgets.compute_caption(started, "g__runs")
     page.save()
 
 

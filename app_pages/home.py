@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from lrn_app import figures, ui
-from lrn_app.samples import SAMPLES
+from lrn_app.figures import maps
+from lrn_app.inputs.samples import SAMPLES
+from lrn_app.ui import cached, widgets
 
 st.title("LRN Explorer")
 st.markdown(
@@ -16,7 +17,7 @@ st.markdown(
     "deviation, taken over the whole batch in training and from running averages at test "
     "time, then applies a learned scale and shift."
 )
-ui.explain(
+widgets.explain(
     "**Pages**\n"
     "- **LRN Explorer**: turn k, α, β and n and watch the window sum, the denominator, "
     "the output and the gain change, channel by channel; inspect one pixel's arithmetic; "
@@ -37,8 +38,8 @@ ui.explain(
     "so a lesson can be bookmarked."
 )
 st.subheader("Built-in sample images")
-images = {name: ui.sample_image(name, 128) for name in SAMPLES}
-ui.chart(figures.image_gallery(images))
-ui.explain(" · ".join(f"**{name}**: {caption}" for name, caption in SAMPLES.items())
+images = {name: cached.sample_image(name, 128) for name in SAMPLES}
+widgets.chart(maps.image_gallery(images))
+widgets.explain(" · ".join(f"**{name}**: {caption}" for name, caption in SAMPLES.items())
            + ". Photographs: scikit-image's sample data (CC0 or public domain, see "
            "`lrn_app/assets/samples/LICENSES.md`); patterns are generated.")

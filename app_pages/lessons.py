@@ -4,10 +4,12 @@ upload."""
 import pandas as pd
 import streamlit as st
 
-from lrn_app import lesson_ui, lessons, ui
+from lrn_app import pages
+from lrn_app.compute import lessons
+from lrn_app.ui import lesson_bar, widgets
 
 st.title("Lessons")
-ui.explain(
+widgets.explain(
     "A lesson is a sequence of views of this app, each with a few sentences for the class "
     "and, in the built-in lessons, what to notice, with its numbers computed now. While a "
     "lesson is open, a bar at the top of every page shows the step, with **Back** and "
@@ -21,13 +23,13 @@ for lesson in lessons.BUILT_IN:
         st.markdown(f"#### {lesson.title}\n{lesson.summary}")
         start, steps = st.columns([1, 3])
         first = lesson.steps[0]
-        start.page_link(lesson_ui.PAGE_SCRIPTS[first.page][0], label="Start the lesson",
-                        icon=":material/play_arrow:", query_params=lesson_ui.step_query(lesson, 0))
+        start.page_link(pages.get(first.page).script, label="Start the lesson",
+                        icon=":material/play_arrow:", query_params=lesson_bar.step_query(lesson, 0))
         steps.markdown("Steps: " + " · ".join(f"{i + 1}. {step.title}"
                                               for i, step in enumerate(lesson.steps)))
         st.caption(f"Address: `?lesson={lesson.id}` (add `&step=k` for step k)")
 
-# --- the teacher's own lesson ----------------------------------------------------------------------
+# --- the teacher's own lesson ---------------------------------------------------------------------
 st.subheader("My lesson")
 uploaded = st.file_uploader("Open a lesson file (.json, from this app: yours or another "
                             "teacher's)", type=["json"], key="lesson_file")
@@ -38,12 +40,12 @@ if uploaded is not None and st.session_state.get("lesson_file_read") != uploaded
     except lessons.LessonFileError as err:
         st.error(f"{uploaded.name}: {err}")
     else:
-        lesson_ui.set_my_lesson(lesson)
+        lesson_bar.set_my_lesson(lesson)
         st.success(f"Opened {len(lesson.steps)} steps from {uploaded.name}.")
         for notice in notices:
             st.warning(f"{uploaded.name}: {notice}")
 
-base = st.session_state.get("my_lesson_base") or lesson_ui.my_lesson()
+base = st.session_state.get("my_lesson_base") or lesson_bar.my_lesson()
 if not base.steps:
     st.info("Your lesson has no steps yet: on any page, set the view you want, then press "
             "**Add this view to my lesson** in the sidebar. Or open a lesson file above.")
@@ -52,7 +54,7 @@ if not base.steps:
 title = st.text_input("Title", base.title, max_chars=lessons.MAX_TITLE,
                       key=f"my_lesson_title_{st.session_state.get('my_lesson_version', 0)}")
 rows = pd.DataFrame([{"page": step.page, "title": step.title, "text": step.text,
-                      "settings": lesson_ui.settings_text(step.settings)} for step in base.steps])
+                      "settings": lesson_bar.settings_text(step.settings)} for step in base.steps])
 edited = st.data_editor(
     rows, num_rows="delete", hide_index=False, width="stretch",
     key=f"my_lesson_steps_{st.session_state.get('my_lesson_version', 0)}",
@@ -62,7 +64,7 @@ edited = st.data_editor(
         "text": st.column_config.TextColumn("Text for the students", max_chars=lessons.MAX_TEXT,
                                             width="large"),
         "settings": st.column_config.TextColumn("Settings (the page's address)", disabled=True)})
-steps, _ = lesson_ui.edited_steps(edited.to_dict("records"))
+steps, _ = lesson_bar.edited_steps(edited.to_dict("records"))
 mine = lessons.Lesson(lessons.MINE, title or "My lesson", "", steps)
 st.session_state["my_lesson"] = mine  # the base with the editor's changes
 if not steps:
@@ -70,7 +72,7 @@ if not steps:
 
 start, download, _ = st.columns([1, 1, 2])
 if start.button("Start my lesson", icon=":material/play_arrow:"):
-    lesson_ui.go_to(mine, 0)
+    lesson_bar.go_to(mine, 0)
 download.download_button("Download the lesson (.json)", lessons.to_file(mine),
                          file_name="lesson.json", mime="application/json",
                          icon=":material/download:")

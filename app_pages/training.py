@@ -9,21 +9,27 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
-from lrn_app import controls, figures, training, ui
-from lrn_app.training_pool import SECONDS_PER_EPOCH, QueueFull, run_key
+from lrn_app import pages
+from lrn_app.compute import training
+from lrn_app.figures import charts, maps
+from lrn_app.serving import threads
+from lrn_app.serving.training_pool import SECONDS_PER_EPOCH, QueueFull, run_key
+from lrn_app.state import BETA_MAX, K_MAX, Training, alpha_choices, convention_label, limits, repair
+from lrn_app.ui import cached, session, widgets
 from lrn_lab.network import HEADS, VARIANTS
 from lrn_lab.shapes import CLASSES, make_shapes
-from lrn_lab.train import LAB_CONVENTIONS, PAPER_LRN, RATES, TrainConfig, first_layer
+from lrn_lab.trainer import LAB_CONVENTIONS, PAPER_LRN, RATES, TrainConfig, first_layer
 
-K = "t_"  # this page's widget keys: t_<field of controls.Training>
+PAGE = pages.get("training")
+K = PAGE.prefix  # this page's widget keys: t_<field of Training>
+page = session.PageState(PAGE.state, K)
 started = time.perf_counter()
-page = ui.PageState(controls.Training, K)
-COLOURS = dict(zip(VARIANTS.values(), figures.PALETTE))  # each variant keeps its colour
+COLOURS = dict(zip(VARIANTS.values(), charts.PALETTE))  # each variant keeps its colour
 
 page.start()  # a hand-edited address: its repairs are shown
 
 st.title("Training lab")
-ui.explain(
+widgets.explain(
     "Does LRN or BatchNorm make a small CNN learn better? The same network is trained "
     "without normalisation, with LRN and with BatchNorm, on generated images of six shapes. "
     "Each variant is trained at every learning rate of a grid and judged at the rate that "
@@ -43,7 +49,7 @@ def shape_examples() -> np.ndarray:
 
 with st.expander("The data set, the network and the protocol"):
     tiles, names = shape_examples()
-    ui.chart(figures.mosaic(tiles, names, wrap=12, height_per_row=90))
+    widgets.chart(maps.mosaic(tiles, names, wrap=12, height_per_row=90))
     st.markdown(
         f"{TrainConfig.train_size} training, {TrainConfig.val_size} validation and "
         f"{TrainConfig.test_size} test images, 24 x 24, of six shapes at random position, size, "
@@ -69,30 +75,30 @@ def paper_values() -> None:
 with st.container(border=True):
     c1, c2, c3 = st.columns([4, 1, 1])
     c1.multiselect("Variants", list(VARIANTS), key=K + "variants", format_func=VARIANTS.get)
-    c2.slider("Seeds per variant", 1, controls.Training.SEEDS_MAX, key=K + "seeds")
-    c3.slider("Epochs", 1, controls.Training.EPOCHS_MAX, key=K + "epochs")
+    c2.slider("Seeds per variant", 1, Training.SEEDS_MAX, key=K + "seeds")
+    c3.slider("Epochs", 1, Training.EPOCHS_MAX, key=K + "epochs")
     l1, l2, l3, l4 = st.columns([3, 3, 3, 3])
     l1.selectbox("Classifier head", list(HEADS), key=K + "head", format_func=HEADS.get)
     l2.selectbox("LRN convention (both modes)", LAB_CONVENTIONS, key=K + "convention",
-                 format_func=controls.convention_label)
+                 format_func=convention_label)
     l3.toggle("Scale α to the input", key=K + "alpha_scaled",
               help="On: each LRN layer's α is this α x k / q², q the 99.9th percentile of "
                    "its input at initialisation. Off: α as it is.")
     l4.button("AlexNet's values", on_click=paper_values,
               help="The paper's literal values, k = 2, α = 1e-4, n = 5, β = 0.75, α not "
                    "scaled: set for AlexNet's activations in the tens to hundreds.")
-    repaired, notes = controls.repair(page.get())
+    repaired, notes = repair(page.get())
     page.set(repaired, only=("n", "k", "alpha", "beta"))
     for note in notes:
         st.info(note)
     state = page.get()
-    lim = controls.limits(state.convention, "within")
+    lim = limits(state.convention, "within")
     s1, s2, s3, s4 = st.columns(4)
     s1.slider(f"n ({lim.size_name})", lim.n_min, min(lim.n_max, 15), step=lim.n_step, key=K + "n")
-    s2.slider("k", lim.k_min, controls.K_MAX, step=0.01, key=K + "k")
-    s3.select_slider("α (log scale)", options=controls.alpha_choices(state.alpha), key=K + "alpha",
+    s2.slider("k", lim.k_min, K_MAX, step=0.01, key=K + "k")
+    s3.select_slider("α (log scale)", options=alpha_choices(state.alpha), key=K + "alpha",
                      format_func=lambda v: f"{v:.3g}")
-    s4.slider("β", lim.beta_min, controls.BETA_MAX, step=0.01, key=K + "beta")
+    s4.slider("β", lim.beta_min, BETA_MAX, step=0.01, key=K + "beta")
 
 state = page.get()
 if not state.variants:
@@ -100,7 +106,7 @@ if not state.variants:
     page.save()
     st.stop()
 config = state.config()
-store = ui.lab_runs()  # finished runs, shared by the sessions of this server
+store = cached.lab_runs()  # finished runs, shared by the sessions of this server
 missing = training.missing(state.variants, state.seeds, config, store)
 # Runs in progress (or stopped) in this session, kept so that training can continue.
 missing_keys = {run_key(job) for job in missing}
@@ -126,7 +132,7 @@ if missing:
     label = ("Continue training" if any(run_key(j) in trainers for j in missing) else
              "Run on this server" if from_shipped else "Train")
     train_now = b1.button(f"{label} ({len(missing)} runs)", type="primary", key="t_train")
-    workers = ui.training_pool().workers
+    workers = cached.training_pool().workers
     b2.caption(("Shown: the results that ship with the app, made by `lrn-train --save` with "
                 "these settings; a run on this server reproduces them (another CPU sums in "
                 "another order, so the figures differ a little, the verdicts should not). "
@@ -155,9 +161,9 @@ def draw(done: list) -> None:
                                                  for r in o.runs],
                                                 [[getattr(e, f"train_{metric}") for e in r.epochs]
                                                  for r in o.runs]) for o in done}
-    ui.chart(figures.training_curves(series["acc"], "Accuracy at each variant's chosen rate",
+    widgets.chart(charts.training_curves(series["acc"], "Accuracy at each variant's chosen rate",
                                      "accuracy", COLOURS), accuracy_slot)
-    ui.chart(figures.training_curves(series["loss"], "Cross-entropy loss", "loss", COLOURS),
+    widgets.chart(charts.training_curves(series["loss"], "Cross-entropy loss", "loss", COLOURS),
              loss_slot)
     table_slot.dataframe([{
         "variant": VARIANTS[o.variant],
@@ -179,7 +185,7 @@ def draw(done: list) -> None:
 draw(shown)
 if train_now:
     stop_slot.button("Stop", key="t_stop")  # a click reruns the page, which ends this loop
-    pool = ui.training_pool()  # worker processes: the other students' pages keep their cores
+    pool = cached.training_pool()  # worker processes: the other students' pages keep their cores
 
     def waiting(ahead: int) -> None:
         progress_slot.info(f"Waiting for the training worker: {ahead} session"
@@ -214,7 +220,7 @@ if train_now:
 curves = training.response_curves(shown, config)
 if curves:
     st.subheader("Where LRN works: its output against its input")
-    ui.chart(figures.lrn_response(curves))
+    widgets.chart(charts.lrn_response(curves))
     st.caption("Notice where the dots sit: left of each cross, a larger input still gives a "
                "larger output; past it, LRN turns large activations into smaller ones."
                + (" With α relative to each layer's scale, the layers' curves coincide."
@@ -235,11 +241,11 @@ if trained:
                           key=K + "filters_from", format_func=VARIANTS.get)
     chosen_outcome, run = trained[chosen]
     filters = run.first_filters[:, 0].numpy().repeat(8, axis=1).repeat(8, axis=2)  # 5 px -> 40
-    ui.chart(figures.channel_grid(filters, True,
+    widgets.chart(maps.channel_grid(filters, True,
                                   f"The {len(run.first_filters)} 5x5 filters of the first "
                                   "conv layer (mid-grey = 0)", wrap=12, symmetric=True))
     if st.button("Use these filters as the 'learned' feature source on the other pages"):
-        layer = ui.on_torch_thread(first_layer, run, config)
+        layer = threads.on_torch_thread(first_layer, run, config)
         st.session_state["learned_layer"] = {
             "name": f"{VARIANTS[chosen]} seed 0, rate {chosen_outcome.rate:g}, {config.key()}",
             "filters": layer["filters"].numpy(), "bias": layer["bias"].numpy(),
@@ -253,5 +259,5 @@ st.info("**What this lab can show.** A three-layer CNN of about 6,000 parameters
         "learn in *this* budget, with the seeds' noise measured. It cannot show what happens "
         "in an ImageNet-scale network trained for days, where AlexNet's and BN-Inception's "
         "results were found; the Claims lab puts those results beside what is measured here.")
-ui.compute_caption(started, "t__runs")
+widgets.compute_caption(started, "t__runs")
 page.save()

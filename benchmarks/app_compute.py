@@ -18,9 +18,11 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from lrn_app import controls, explore, figures
-from lrn_app.features import feature_maps
-from lrn_app.samples import load_sample
+from lrn_app.compute import explorer
+from lrn_app.figures import charts, maps
+from lrn_app.inputs.features import feature_maps
+from lrn_app.inputs.samples import load_sample
+from lrn_app.state import Explorer, alpha_choices
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -29,7 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     image = load_sample("astronaut", 256)  # square: the full 256 x 256
     feats = feature_maps(image, "gabor", 16)
-    alphas = controls.alpha_choices(10.0)
+    alphas = alpha_choices(10.0)
     times: dict[str, list[float]] = {}
 
     def timed(name, fn):
@@ -39,15 +41,20 @@ def main(argv: list[str] | None = None) -> None:
         return out
 
     for i in range(args.repeats + 1):
-        state = replace(controls.Explorer(), alpha=alphas[10 + i % 20])  # a slider move
+        state = replace(Explorer(), alpha=alphas[10 + i % 20])  # a slider move
         total = time.perf_counter()
-        result = timed("lrn_parts (ours)", lambda: explore.run_lrn(feats, state))
-        maps = result.maps
-        timed("one-channel panels", lambda: figures.panels_row({p: maps[p][0] for p in figures.PANELS}).to_json())
-        timed("all-channels mosaic", lambda: figures.channel_grid(maps["output"], True, "output").to_json())
-        timed("statistics", lambda: explore.channel_stats(maps["input"], maps["output"]))
-        px = explore.inspect_pixel(feats, state, 0, 128, 128)
-        timed("pixel inspector", lambda: figures.window_bars(px.labels, px.squares, px.centre).to_json())
+        result = timed("lrn_parts (ours)", lambda: explorer.run_lrn(feats, state))
+        shown = result.maps
+        timed("one-channel panels", lambda: maps.panels_row(
+            {p: shown[p][0] for p in maps.PANELS}).to_json())
+        timed("all-channels mosaic", lambda: maps.channel_grid(
+            shown["output"], True, "output").to_json())
+        timed("statistics", lambda: explorer.channel_stats(shown["input"], shown["output"]))
+        px = explorer.inspect_pixel(feats, state, 0, 128, 128)
+        timed(
+            "pixel inspector",
+            lambda: charts.window_bars(px.labels, px.squares, px.centre).to_json(),
+        )
         times.setdefault("total", []).append(time.perf_counter() - total)
         x = torch.from_numpy(feats)[None]
         timed("reference: F.local_response_norm", lambda: torch.nn.functional.local_response_norm(
@@ -59,7 +66,8 @@ def main(argv: list[str] | None = None) -> None:
           f"{torch.get_num_threads()} CPU threads, {args.repeats} moves")
     for name, samples in times.items():
         ms = np.array(samples) * 1e3
-        print(f"  {name:<36} median {statistics.median(ms):7.1f} ms   p90 {np.percentile(ms, 90):7.1f} ms")
+        print(f"  {name:<36} median {statistics.median(ms):7.1f} ms   "
+              f"p90 {np.percentile(ms, 90):7.1f} ms")
     print(f"budget: 100 ms per change; total median = "
           f"{statistics.median(times['total']) * 1e3:.0f} ms")
 

@@ -1,5 +1,6 @@
-"""Each lab as the app runs it: through the server's training workers (lrn_app.training_pool,
-one per core at nice 10), with empty stores, as the first session to ask for it.
+"""Each lab as the app runs it: through the server's training workers
+(lrn_app.serving.training_pool, one per core at nice 10), with empty stores, as the first
+session to ask for it.
 
     python -m benchmarks.labs_app [training] [NAME ...]
 
@@ -14,10 +15,10 @@ from __future__ import annotations
 import sys
 import time
 
-from lrn_app import training
-from lrn_app.claims import run_claim
-from lrn_app.controls import Training
-from lrn_app.training_pool import TrainingPool
+from lrn_app.compute import training
+from lrn_app.compute.claims import run_claim
+from lrn_app.serving.training_pool import TrainingPool
+from lrn_app.state import Training
 from lrn_lab.claims import CLAIMS
 
 

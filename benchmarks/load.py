@@ -26,8 +26,14 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.browser import (CHROMIUM, CHROMIUM_ARGS, app_server, browser_pids, cpu_seconds,
-                                unavailable)
+from harness.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    app_server,
+    browser_pids,
+    cpu_seconds,
+    unavailable,
+)
 
 SLIDER = 'input[type="range"][aria-label="α (log scale)"]'
 CAPTION = '[data-testid="stCaptionContainer"]'
@@ -160,8 +166,11 @@ def main(argv: list[str] | None = None) -> None:
               f"max {max(out['load']):.1f} s")
     print(f"  errors: {len(out['errors'])} {sorted(set(out['errors']))}")
     print(f"  server peak memory (VmHWM): {peak:.0f} MiB")
-    print(f"  CPU over {wall:.0f} s of {cores} cores: server {100 * server_cpu / (wall * cores):.0f}%, "
-          f"browsers with their driver {100 * browsers / (wall * cores):.0f}%")
+    print(
+        f"  CPU over {wall:.0f} s of {cores} cores: "
+        f"server {100 * server_cpu / (wall * cores):.0f}%, "
+        f"browsers with their driver {100 * browsers / (wall * cores):.0f}%"
+    )
 
 
 if __name__ == "__main__":

@@ -15,9 +15,15 @@ from __future__ import annotations
 import argparse
 import time
 
-from benchmarks.browser import (app_server, browser_page, open_page, panel_update, slider,
-                                unavailable, wait_for_panel_update)
-
+from harness.browser import (
+    app_server,
+    browser_page,
+    open_page,
+    panel_update,
+    slider,
+    unavailable,
+    wait_for_panel_update,
+)
 
 
 def rss_mib(pid: int) -> float:

@@ -1,6 +1,6 @@
 """The reference page of benchmarks/app_latency.py: one slider and one caption, so the app's
 pages can be compared with what Streamlit itself costs on this machine, in the same run.
-Like the app (lrn_app/server.py), it freezes the objects alive after its first run, so that
+Like the app (lrn_app/serving/startup.py), it freezes the objects alive after its first run, so that
 Streamlit's collection after every run costs both the same."""
 
 import gc

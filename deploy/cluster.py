@@ -86,7 +86,7 @@ class Cluster:
         for port in self.replica_ports:
             wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", timeout, self.replicas[port])
         if self.warm:  # every replica serves students: none should meet them cold
-            from benchmarks.classroom import warm
+            from harness.protocol import warm
             for port in self.replica_ports:
                 warm(f"http://127.0.0.1:{port}")
         for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
@@ -129,7 +129,7 @@ class Cluster:
 @contextlib.contextmanager
 def cluster(replicas: int = 2, port: int | None = None, log_dir: Path | None = None):
     """A started cluster on free loopback ports (for tests and benchmarks); stopped after."""
-    from benchmarks.browser import free_port
+    from harness.browser import free_port
     ports = [free_port() for _ in range(replicas + 1)]
     c = Cluster(replicas, port or ports[0], 0, log_dir)
     c.replica_ports = ports[1:]

@@ -36,9 +36,8 @@ def _batch_stats(x: Tensor, eps: float):
     dims = [0] + list(range(2, x.dim()))
     m = x.numel() // x.shape[1]
     if m <= 1:
-        raise ValueError(
-            f"training-mode BatchNorm needs more than 1 value per channel, got input {tuple(x.shape)}"
-        )
+        raise ValueError("training-mode BatchNorm needs more than 1 value per channel, "
+                         f"got input {tuple(x.shape)}")
     # Two passes (the mean, then the mean squared deviation from it): as accurate as
     # torch.var_mean's Welford update and, on the CPU, about 5x faster.
     mean = x.mean(dim=dims)
@@ -60,7 +59,9 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
         mean, var, m, invstd = _batch_stats(x, eps)
         with torch.no_grad():
             if running_mean is not None:
-                running_mean.mul_(1 - momentum).add_(mean.detach().to(running_mean.dtype), alpha=momentum)
+                running_mean.mul_(1 - momentum).add_(
+                    mean.detach().to(running_mean.dtype), alpha=momentum
+                )
             if running_var is not None:
                 unbiased = var.detach() * (m / (m - 1))
                 running_var.mul_(1 - momentum).add_(unbiased.to(running_var.dtype), alpha=momentum)

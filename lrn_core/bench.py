@@ -8,7 +8,7 @@ from a float64 reference, and the peak memory each adds above its inputs. Times 
 medians of interleaved repeats, so a noisy shared machine slows both sides alike.
 
 References: ``torch.nn.functional.local_response_norm`` across channels (with autograd
-for the backward), and the note's direct ``avg_pool2d`` formulation within a channel.
+for the backward), and the direct ``avg_pool2d`` formulation (docs/conventions.md) within a channel.
 """
 
 from __future__ import annotations

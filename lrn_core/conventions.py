@@ -1,7 +1,7 @@
 """What each framework means by LRN's parameters, reduced to one canonical form.
 
 Every implementation computes ``y = x / (k + a * S) ** beta`` (notation of
-``shared/design/lrn-conventions.md``): ``S`` is the sum of squares over a window,
+docs/conventions.md): ``S`` is the sum of squares over a window,
 ``a`` is alpha after the library's scaling. They differ only in
 
 * where the window sits for a given size (``before`` taps below the centre,

@@ -1,6 +1,6 @@
 """Local Response Normalization: forward, closed-form backward, autograd Function, Module.
 
-Notation follows ``shared/design/lrn-conventions.md``: ``S`` is the window sum of
+Notation follows docs/conventions.md: ``S`` is the window sum of
 squares, ``D = k + a * S`` the base of the denominator, and
 
     y_i = x_i * D_i ** -beta
@@ -123,7 +123,9 @@ def _doubling_sum(t: Tensor, before: int, after: int, dim: int, out: Tensor,
         if 2 * width > taps:
             return out
         keep = max(padded_len - width, 0)  # F_2w = F_w where m + w runs off the end
-        torch.add(F.narrow(dim, 0, keep), F.narrow(dim, width, keep), out=F_next.narrow(dim, 0, keep))
+        torch.add(
+            F.narrow(dim, 0, keep), F.narrow(dim, width, keep), out=F_next.narrow(dim, 0, keep)
+        )
         F_next.narrow(dim, keep, padded_len - keep).copy_(F.narrow(dim, keep, padded_len - keep))
         F, F_next = F_next, F
         width *= 2
@@ -293,9 +295,9 @@ def lrn_parts(x: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: 
     w = resolve(size, alpha, beta, k, mode=mode, convention=convention)
     x3 = _work_layout(_prepared(x), w.mode)  # one block: the app's tensors are small
     S, D, gain = _normalizer(x3, w, _Workspace())  # buffers of this call alone
-    # D ** beta as 1 / gain: torch.pow with a fractional exponent took 5 of the 14 ms that
-    # these parts took on the Explorer's maps, on every slider move. Where D is 0 (k = 0
-    # only), the gain is set to 0 and D ** beta is 0.
+    # D ** beta as 1 / gain: torch.pow with a fractional exponent took a third of these
+    # parts' time on the Explorer's maps, on every slider move. Where D is 0 (k = 0 only),
+    # the gain is set to 0 and D ** beta is 0.
     denominator = torch.reciprocal(gain)
     if w.k == 0:
         denominator.masked_fill_(D == 0, 0)

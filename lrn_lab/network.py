@@ -57,7 +57,7 @@ def norm_layer(variant: str, channels: int, config) -> nn.Module:
 
 
 def make_model(variant: str, config) -> nn.Sequential:
-    """The network for ``variant`` and ``config`` (lrn_lab.train.TrainConfig), LRN not yet
+    """The network for ``variant`` and ``config`` (lrn_lab.trainer.TrainConfig), LRN not yet
     calibrated (``calibrate`` does that with a batch of images)."""
     w = config.width
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .train import TrainConfig
+from .trainer import TrainConfig
 
 SHIPPED = Path(__file__).resolve().parent / "shipped"
 CLAIMS_FILE = SHIPPED / "claims.json"
@@ -30,7 +30,7 @@ def defaults() -> dict:
     """The settings the results depend on today: the protocol's config and each claim's
     defaults (a changed default makes a shipped result stale)."""
     from .claims import CLAIMS
-    from .train import RATES
+    from .trainer import RATES
     return {"config": asdict(TrainConfig()), "rates": list(RATES),
             "claims": {name: asdict(c.defaults) for name, c in CLAIMS.items()}}
 

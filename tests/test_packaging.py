@@ -20,14 +20,17 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests import ROOT
+
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
 
 def test_the_pinned_environment_is_an_install_of_the_package():
     """requirements.txt (what make run installs) names exactly the package's dependencies,
     and what it installed lies in the package's ranges."""
-    declared = [Requirement(r) for r in PROJECT["dependencies"] + PROJECT["optional-dependencies"]["app"]]
+    declared = [
+        Requirement(r) for r in PROJECT["dependencies"] + PROJECT["optional-dependencies"]["app"]
+    ]
     pinned = [Requirement(line) for line in (ROOT / "requirements.txt").read_text().splitlines()
               if line.strip() and not line.startswith("#")]
     assert {r.name for r in pinned} == {r.name for r in declared}
@@ -70,6 +73,7 @@ def run_in(env: Path, cwd: Path, *command: str) -> str:
     return done.stdout
 
 
+@pytest.mark.slow
 def test_installed_core_works_outside_the_checkout(installed):
     env, cwd = installed
     out = run_in(env, cwd, str(env / "bin" / "python"), "-c", """
@@ -85,25 +89,34 @@ print(lrn_core.__file__)
     assert Path(out.strip()).is_relative_to(env)  # the installed copy, not the checkout
 
 
+@pytest.mark.slow
 def test_installed_app_logic_finds_its_assets(installed):
     env, cwd = installed
-    out = run_in(env, cwd, str(env / "bin" / "python"), "-c", """
+    out = run_in(
+        env,
+        cwd,
+        str(env / "bin" / "python"),
+        "-c",
+        """
 import lrn_app
-from lrn_app.features import feature_maps, load_learned
-from lrn_app.samples import load_sample
+from lrn_app.inputs.features import feature_maps, load_learned
+from lrn_app.inputs.samples import load_sample
 import json
 image = load_sample("cat", 64)  # a shipped photograph
 from pathlib import Path
 icon = (Path(lrn_app.__file__).parent / "assets" / "icon.png").read_bytes()[:8]  # the tab's icon
 print(json.dumps(dict(file=lrn_app.__file__, image=image.shape, icon=icon.hex(),
-                      learned=feature_maps(image, "learned").shape, filters=len(load_learned()[0]))))
-""")
+                      learned=feature_maps(image, "learned").shape,
+                      filters=len(load_learned()[0]))))
+""",
+    )
     found = json.loads(out)
     assert Path(found["file"]).is_relative_to(env)
     assert found["icon"] == b"\x89PNG\r\n\x1a\n".hex()
     assert max(found["image"][:2]) == 64 and found["filters"] == 8 and found["learned"][0] == 8
 
 
+@pytest.mark.slow
 def test_console_scripts(installed):
     env, cwd = installed
     assert "--save-filters" in run_in(env, cwd, str(env / "bin" / "lrn-train"), "--help")
@@ -115,6 +128,7 @@ def test_console_scripts(installed):
     assert "no normalisation" in out and "test accuracy" in out
 
 
+@pytest.mark.slow
 def test_installed_labs_find_their_shipped_results(installed):
     env, cwd = installed
     out = run_in(env, cwd, str(env / "bin" / "python"), "-c", """
@@ -126,12 +140,20 @@ print(lrn_lab.__file__, len(load(CLAIMS_FILE)["results"]), len(load(TRAINING_FIL
     assert Path(file).is_relative_to(env) and int(claims) == 7 and int(training) == 2
 
 
+@pytest.mark.slow
 def test_installed_metadata_splits_the_core_from_the_app(installed):
     env, cwd = installed
-    out = run_in(env, cwd, str(env / "bin" / "python"), "-c",
-                 "from importlib.metadata import requires; print('\\n'.join(requires('lrn-explorer')))")
+    out = run_in(
+        env,
+        cwd,
+        str(env / "bin" / "python"),
+        "-c",
+        "from importlib.metadata import requires; print('\\n'.join(requires('lrn-explorer')))",
+    )
     requirements = [Requirement(line) for line in out.splitlines()]
     core = {r.name for r in requirements if r.marker is None}
-    app = {r.name for r in requirements if r.marker is not None and 'extra == "app"' in str(r.marker)}
+    app = {
+        r.name for r in requirements if r.marker is not None and 'extra == "app"' in str(r.marker)
+    }
     assert core == {"torch", "numpy", "scipy"}
     assert app == {"streamlit", "plotly", "pillow", "orjson"}
