@@ -1,12 +1,9 @@
 """Training lab: the same small CNN without normalisation, with LRN and with BatchNorm,
 each at its own best learning rate."""
 
-import math
-import statistics
 import time
 from dataclasses import replace
 
-import numpy as np
 import streamlit as st
 
 from lrn_app import pages
@@ -17,7 +14,6 @@ from lrn_app.serving.training_pool import SECONDS_PER_EPOCH, QueueFull, run_key
 from lrn_app.state import BETA_MAX, K_MAX, Training, alpha_choices, convention_label, limits, repair
 from lrn_app.ui import cached, session, widgets
 from lrn_lab.network import HEADS, VARIANTS
-from lrn_lab.shapes import CLASSES, make_shapes
 from lrn_lab.trainer import LAB_CONVENTIONS, PAPER_LRN, RATES, TrainConfig, first_layer
 
 PAGE = pages.get("training")
@@ -39,16 +35,8 @@ widgets.explain(
 )
 
 
-@st.cache_data(max_entries=1, ttl=3600, show_spinner=False)
-def shape_examples() -> np.ndarray:
-    images, labels = make_shapes(36, 24, seed=0)
-    order = labels.argsort(stable=True)[:36]
-    tiles = (images[order, 0].clamp(0, 1.3) / 1.3 * 255).round().byte().numpy()
-    return tiles, [CLASSES[i] for i in labels[order]]
-
-
 with st.expander("The data set, the network and the protocol"):
-    tiles, names = shape_examples()
+    tiles, names = cached.shape_examples()
     widgets.chart(maps.mosaic(tiles, names, wrap=12, height_per_row=90))
     st.markdown(
         f"{TrainConfig.train_size} training, {TrainConfig.val_size} validation and "
@@ -121,12 +109,7 @@ if missing and len(shown) < len(state.variants):
         shown, from_shipped = ready, True
 
 
-def epochs_to_train(jobs: list) -> int:
-    return sum(job[2].epochs - (len(trainers[run_key(job)].run.epochs)
-                                if run_key(job) in trainers else 0) for job in jobs)
-
-
-epochs_left = epochs_to_train(missing)
+epochs_left = training.epochs_to_train(missing, trainers)
 b1, b2 = st.columns([1, 3])
 if missing:
     label = ("Continue training" if any(run_key(j) in trainers for j in missing) else
@@ -155,26 +138,12 @@ table_slot, verdict_slot = st.empty(), st.empty()
 
 def draw(done: list) -> None:
     """The curves at each variant's chosen rate, the table and the verdicts."""
-    series = {}
-    for metric in ("acc", "loss"):
-        series[metric] = {VARIANTS[o.variant]: ([[getattr(e, f"val_{metric}") for e in r.epochs]
-                                                 for r in o.runs],
-                                                [[getattr(e, f"train_{metric}") for e in r.epochs]
-                                                 for r in o.runs]) for o in done}
-    widgets.chart(charts.training_curves(series["acc"], "Accuracy at each variant's chosen rate",
-                                     "accuracy", COLOURS), accuracy_slot)
-    widgets.chart(charts.training_curves(series["loss"], "Cross-entropy loss", "loss", COLOURS),
-             loss_slot)
-    table_slot.dataframe([{
-        "variant": VARIANTS[o.variant],
-        "chosen rate": "diverged at every rate" if o.rate is None else f"{o.rate:g}",
-        "validation accuracy by rate": ", ".join(
-            f"{r:g}: " + ("diverged" if math.isnan(v) else f"{100 * v:.1f}%")
-            for r, v in o.rates.items()),
-        "test accuracy": (f"{100 * statistics.fmean(o.accuracies()):.1f}%" if o.runs else "–"),
-        "seeds": ", ".join(f"{100 * a:.1f}" for a in o.accuracies()),
-        "trainable parameters": o.runs[0].parameters if o.runs else 0}
-        for o in done], hide_index=True)
+    widgets.chart(charts.training_curves(training.curves(done, "acc"),
+                                         "Accuracy at each variant's chosen rate", "accuracy",
+                                         COLOURS), accuracy_slot)
+    widgets.chart(charts.training_curves(training.curves(done, "loss"), "Cross-entropy loss",
+                                         "loss", COLOURS), loss_slot)
+    table_slot.dataframe(training.table(done), hide_index=True)
     waiting = [VARIANTS[v] for v in state.variants if v not in {o.variant for o in done}]
     verdict_slot.markdown("  \n".join(training.verdicts(done)) + (
         f"  \n*Not finished yet: {', '.join(waiting)}.*" if waiting else "")
@@ -207,11 +176,11 @@ if train_now:
     try:
         with pool.turn(waiting):
             while missing:  # again while a grid grows past its ends
-                this_round = epochs_to_train(missing)
+                this_round = training.epochs_to_train(missing, trainers)
                 pool.train(missing, store, trainers, epochs_done)
                 rounds["before"] += this_round
                 missing = training.missing(state.variants, state.seeds, config, store)
-                rounds["total"] += epochs_to_train(missing)
+                rounds["total"] += training.epochs_to_train(missing, trainers)
     except QueueFull as err:
         progress_slot.warning(f"The training queue is full ({err}); try again in a minute.")
         st.stop()

@@ -6,17 +6,28 @@ result it opens with, and its verdicts by lrn_lab.stats. No Streamlit here.
 from __future__ import annotations
 
 import functools
+import math
+import statistics
 
+import numpy as np
 import torch
 
-from lrn_app.serving.training_pool import JobView
+from lrn_app.serving.training_pool import JobView, run_key
 from lrn_lab.network import VARIANTS, fold, response
 from lrn_lab.results import TRAINING_FILE, load
+from lrn_lab.shapes import CLASSES, make_shapes
 from lrn_lab.stats import compare
 from lrn_lab.train import Outcome, grid_jobs, outcome, settled
 from lrn_lab.trainer import RATES, TrainConfig, run_from_dict
 
 MARGIN = 0.02  # two points of test accuracy: a difference smaller than this is no difference
+
+
+def epochs_to_train(jobs: list, trainers: dict) -> int:
+    """Epochs the jobs still need, counting what this session's stopped trainers (by
+    run_key) have done."""
+    return sum(job[2].epochs - (len(trainers[run_key(job)].run.epochs)
+                                if run_key(job) in trainers else 0) for job in jobs)
 
 
 def missing(variants, seeds: int, config: TrainConfig, runs) -> list[tuple]:
@@ -48,6 +59,36 @@ def shipped(variants, seeds: int, config: TrainConfig) -> list[Outcome] | None:
         return None
     return [Outcome(o["variant"], o["rate"], {float(r): v for r, v in o["rates"].items()},
                     [run_from_dict(r) for r in o["runs"]]) for o in saved["outcomes"]]
+
+
+def curves(done: list[Outcome], metric: str) -> dict[str, tuple[list, list]]:
+    """Per variant (by its label), each seed's validation and training ``metric`` ("acc" or
+    "loss") by epoch, at its chosen rate: what charts.training_curves draws."""
+    return {VARIANTS[o.variant]: ([[getattr(e, f"val_{metric}") for e in r.epochs] for r in o.runs],
+                                  [[getattr(e, f"train_{metric}") for e in r.epochs]
+                                   for r in o.runs]) for o in done}
+
+
+def table(done: list[Outcome]) -> list[dict]:
+    """The lab's table: a row per variant, its chosen rate, validation accuracy by rate, test
+    accuracy (mean and per seed) and size."""
+    return [{
+        "variant": VARIANTS[o.variant],
+        "chosen rate": "diverged at every rate" if o.rate is None else f"{o.rate:g}",
+        "validation accuracy by rate": ", ".join(
+            f"{r:g}: " + ("diverged" if math.isnan(v) else f"{100 * v:.1f}%")
+            for r, v in o.rates.items()),
+        "test accuracy": (f"{100 * statistics.fmean(o.accuracies()):.1f}%" if o.runs else "–"),
+        "seeds": ", ".join(f"{100 * a:.1f}" for a in o.accuracies()),
+        "trainable parameters": o.runs[0].parameters if o.runs else 0} for o in done]
+
+
+def shape_examples(count: int = 36, side: int = 24) -> tuple[np.ndarray, list[str]]:
+    """Examples of the data set, sorted by shape, as uint8 tiles with their shapes' names."""
+    images, labels = make_shapes(count, side, seed=0)
+    order = labels.argsort(stable=True)[:count]
+    tiles = (images[order, 0].clamp(0, 1.3) / 1.3 * 255).round().byte().numpy()
+    return tiles, [CLASSES[i] for i in labels[order]]
 
 
 def verdicts(done: list[Outcome]) -> list[str]:

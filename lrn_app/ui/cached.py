@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from lrn_app.compute import compare, gradients, scrub
+from lrn_app.compute import compare, gradients, scrub, training
 from lrn_app.inputs import batch
 from lrn_app.inputs.features import feature_maps
 from lrn_app.inputs.images import decode_image
@@ -33,6 +33,11 @@ def claim_results() -> RunStore:
 def training_pool() -> TrainingPool:
     """The server's training workers and the line of sessions that wait for them."""
     return TrainingPool()
+
+
+@st.cache_data(max_entries=1, ttl=3600, show_spinner=False)
+def shape_examples() -> tuple[np.ndarray, list[str]]:
+    return training.shape_examples()
 
 
 # Caches are bounded in entries and time so that no session can grow the server without limit.
