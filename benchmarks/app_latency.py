@@ -39,10 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.browser import (
-    app_server,
-    unavailable,
-)
+from harness.browser import app_server, unavailable
 from harness.latency import PAGES, SCRUB_VIEWS, measure_pair, measure_server, scrub_steps
 
 
@@ -105,3 +102,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"Scrub view ({view}, {what}): click on a slider step to the redrawn figure, "
               f"{len(times)} steps: median {statistics.median(times):.0f} ms, "
               f"p95 {np.percentile(times, 95):.0f} ms (target 80 ms)")
+
+
+if __name__ == "__main__":
+    main()

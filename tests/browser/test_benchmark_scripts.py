@@ -1,11 +1,10 @@
 """The benchmarks' measurements still find what they time (no speed is asserted here)."""
 
+import re
+
 import pytest
 
-from harness.browser import (
-    ROOT,
-    open_page,
-)
+from harness.browser import ROOT, open_page
 from tests.browser.support import benchmark
 
 
@@ -45,3 +44,11 @@ def test_load_script_runs_one_short_session():
     out = done.stdout
     assert "errors: 0 []" in out and "slider moves:" in out and "server peak memory" in out
     assert benchmark("load", "--sessions", "500").returncode != 0  # bounded
+
+
+def test_the_latency_benchmark_runs_as_a_command():
+    # the whole command, as its user runs it: one move on the Explorer and the trivial page
+    done = benchmark("app_latency", "--moves", "1", "--pages", "explorer", "--no-scrub")
+    assert done.returncode == 0, done.stderr
+    for page in ("trivial", "explorer"):  # a row of figures per page, measured in one run
+        assert re.search(rf"^{page}\s+\d+ms", done.stdout, re.M), done.stdout

@@ -4,12 +4,7 @@ import re
 
 import pytest
 
-from harness.browser import (
-    browser_page,
-    exception_boxes,
-    open_page,
-    wait_for_app,
-)
+from harness.browser import browser_page, exception_boxes, open_page, wait_for_app
 from tests.browser.support import shot
 
 

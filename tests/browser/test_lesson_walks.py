@@ -1,11 +1,6 @@
 """Lessons in Chromium: every built-in lesson walked with Next, and an uploaded lesson file."""
 
-from harness.browser import (
-    browser_page,
-    exception_boxes,
-    open_page,
-    wait_for_app,
-)
+from harness.browser import browser_page, exception_boxes, open_page, wait_for_app
 from tests.browser.support import press_until_address, shot
 
 

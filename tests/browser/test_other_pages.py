@@ -2,13 +2,7 @@
 
 import pytest
 
-from harness.browser import (
-    browser_page,
-    exception_boxes,
-    open_page,
-    slider,
-    wait_for_app,
-)
+from harness.browser import browser_page, exception_boxes, open_page, slider, wait_for_app
 from tests.browser.support import shot
 
 

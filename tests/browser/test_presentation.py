@@ -2,11 +2,7 @@
 
 import pytest
 
-from harness.browser import (
-    browser_page,
-    exception_boxes,
-    open_page,
-)
+from harness.browser import browser_page, exception_boxes, open_page
 from tests.browser.support import shot
 
 
