@@ -2,7 +2,7 @@
 #   make run    install requirements.txt into .venv and start the app
 #   make test   install requirements-dev.txt into .venv, lint, and run the whole test suite
 # and the inner loop while working: make check (lint, then the tests that need no browser,
-# no nginx, no server process and no real training: a few minutes).
+# no nginx, no server process and no real training: about a minute and a half here).
 # (and `make cluster`: REPLICAS copies of the app behind nginx, see deploy/cluster.py)
 # Both also install this project into .venv in editable mode (no dependencies: the pinned
 # requirement files bring those), which gives .venv/bin/lrn-train and .venv/bin/lrn-bench.

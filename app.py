@@ -10,7 +10,7 @@ without this frame (streamlit/runtime/scriptrunner/script_runner.py, _mpa_v1).
 import streamlit as st
 import torch
 
-import lrn_app.serving.startup
+import lrn_app.serving.startup  # once per process: imports, then gc.freeze(); see there
 from lrn_app import pages
 from lrn_app.ui import lesson_bar, widgets
 
@@ -26,10 +26,9 @@ if presenting:
     st.html("<style>.stMainBlockContainer {padding-top: 4.5rem; padding-bottom: 2rem}"
             " h1 {font-size: 1.75rem !important; padding: 0 0 0.5rem !important}</style>")
 
-navigation = st.navigation([
-    st.Page(page.script, title=page.title, icon=page.icon, default=True) if i == 0 else
-    st.Page(page.script, title=page.title, icon=page.icon, url_path=page.slug)
-    for i, page in enumerate(pages.PAGES)])
+# The pages as lrn_app.pages lists them, the first at the app's root address.
+navigation = st.navigation([st.Page(p.script, title=p.title, icon=p.icon, url_path=p.slug,
+                                    default=p is pages.PAGES[0]) for p in pages.PAGES])
 
 with st.sidebar:
     if torch.cuda.is_available():

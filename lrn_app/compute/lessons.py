@@ -190,218 +190,138 @@ def _step(page, settings, title, text, notice="", measure=""):
 
 
 BUILT_IN = (
-    Lesson(
-        "what-lrn-does",
-        "What LRN does",
-        "The formula, α from 0 upwards, the gain map, one pixel's arithmetic and lateral "
-        "inhibition in the Jacobian.",
-        (
-            _step(
-                "explorer",
-                {"alpha": 0.0},
-                "α = 0: a constant",
-                "LRN divides each activation x by (k + a·S)^β, where S sums the squares of x's "
-                "neighbours: here 5 channels at the same pixel. With α = 0 the neighbours drop "
-                "out and every activation is divided by the same k^β.",
-                "Every gain y / x lies between **{low:.4f}** and **{high:.4f}**: one number for "
-                "the whole map.",
-                "gain_range",
-            ),
-            _step(
-                "explorer",
-                {"alpha": 1.0},
-                "Turn α up",
-                "With α > 0 the denominator grows with the energy of the neighbourhood. Compare "
-                "the gain panel with the input: where is the gain lowest?",
-                "At the channel's strongest activation the gain is **{strong:.2f}**; on the "
-                "background it is **{background:.2f}**: strong responses are damped most.",
-                "strong_and_background",
-            ),
-            _step(
-                "explorer",
-                {"view": "gain"},
-                "The gain map of every channel",
-                "At α = 10 (PyTorch's a = α / n = 2) the damping is easy to see. The grid shows "
-                "the gain of all 16 channels, each on its own colour scale.",
-                "**{share:.0f}%** of the strong activations (above half their channel's peak) "
-                "lose more than a quarter; the smallest gain anywhere is **{low:.2f}**.",
-                "damped_share",
-            ),
-            _step(
-                "explorer",
-                {"tab": "Pixel inspector"},
-                "One pixel, number by number",
-                "The pixel inspector writes out the formula at the channel's strongest "
-                "activation: the window's squares, their sum S, the denominator and the gain.",
-                "There x = **{x:.3g}**, S = **{S:.3g}**, k + a·S = **{D:.3g}**, so the gain is "
-                "**{gain:.3g}** and y = **{y:.3g}**.",
-                "pixel_arithmetic",
-            ),
-            _step(
-                "gradients",
-                {},
-                "Lateral inhibition",
-                "Below the gradients, the bars are one output's Jacobian row: how y of channel "
-                "c moves when each input channel moves. A unit's own input raises its output; "
-                "its neighbours' inputs lower it.",
-                "∂y/∂x of its own input is **{centre:.3g}**; the most negative neighbour's is "
-                "**{neighbour:.3g}**.",
-                "lateral_inhibition",
-            ),
-            _step(
-                "conventions",
-                {},
-                "The tutorial's example, by hand",
-                "Four channels at one pixel, (k, α, β, n) = (0, 1, 1, 2): each channel is "
-                "divided by the sum of its own and its neighbours' squares. Scroll to \"The "
-                "tutorials' examples, live\", change a number and watch which outputs change.",
-                "Channel 0, whose only neighbour is also 1, gives y = **{y:.3g}** = 1 / (1² + 1²).",
-                "tutorial_output",
-            ),
-        ),
-    ),
-    Lesson(
-        "across-vs-within",
-        "Across versus within channels",
-        "Two neighbourhoods for the same formula, and why the order of the channels matters "
-        "to one of them.",
-        (
-            _step(
-                "explorer",
-                {"channel": 4},
-                "Across channels",
-                "Across channels, an activation's neighbours are the other feature maps at the "
-                "same pixel: here filters of nearby orientations. Channel 4 has neighbours on "
-                "both sides.",
-                "At its strongest activation the gain is **{strong:.2f}**; on the background "
-                "**{background:.2f}**.",
-                "strong_and_background",
-            ),
-            _step(
-                "explorer",
-                {"mode": "within", "convention": "caffe", "channel": 4},
-                "Within a channel",
-                "Within a channel, the neighbours are the nearby pixels of the same map: a "
-                "5 x 5 window (Caffe's convention divides α by n² = 25). A strong edge is damped "
-                "by its own surroundings.",
-                "At the strongest activation the gain is **{strong:.2f}**; on the background "
-                "**{background:.2f}**.",
-                "strong_and_background",
-            ),
-            _step(
-                "explorer",
-                {"tab": "Channel order", "shuffle": 1},
-                "Shuffle the channels",
-                "A layer's filters have no natural order, yet across-channel LRN sums over "
-                "index neighbours. Shuffle the order, run LRN, and put the channels back.",
-                "The output changes by up to **{change:.0f}%** of its largest value.",
-                "shuffle_change",
-            ),
-            _step(
-                "explorer",
-                {"mode": "within", "convention": "caffe", "tab": "Channel order"},
-                "Within a channel, order is irrelevant",
-                "Within-channel LRN never mixes channels, so their order cannot matter. In a "
-                "trained network (the Training lab) that is one argument for it.",
-                "Shuffling changes the output by **{change:.0f}%**.",
-                "shuffle_change",
-            ),
-        ),
-    ),
-    Lesson(
-        "lrn-vs-batchnorm",
-        "LRN versus BatchNorm",
-        "The same image in different batches, and training against evaluation mode.",
-        (
-            _step(
-                "compare",
-                {},
-                "One image, two normalisations",
-                "LRN divides by the energy of the neighbours in the same image. BatchNorm "
-                "subtracts each channel's batch mean and divides by its standard deviation.",
-                "After LRN the smallest value is **{lrn_min:.2f}** (LRN keeps the sign); after "
-                "BatchNorm **{bn_min:.2f}**.",
-                "signs",
-            ),
-            _step(
-                "compare",
-                {},
-                "Change the company",
-                "Swap the cat's batch-mates for other images and run both again. Which output "
-                "moves?",
-                "BatchNorm's output of the same image changes by **{bn:.1f}%**; LRN's by "
-                "**{lrn:.1f}%**.",
-                "batch_dependence",
-            ),
-            _step(
-                "compare",
-                {"bn_mode": "eval"},
-                "Evaluation mode",
-                "At test time BatchNorm uses running averages of the batch statistics, collected "
-                "during training (here 10 warm-up batches), so the company no longer matters.",
-                "Swapping the batch-mates now changes BatchNorm's output by **{bn:.1f}%**; "
-                "training and evaluation mode still differ by **{train_eval:.0f}%**.",
-                "batch_dependence",
-            ),
-            _step(
-                "compare",
-                {"bn_mode": "eval", "warmup": 100},
-                "Let the running statistics catch up",
-                "With more warm-up batches the running averages approach this batch's "
-                "statistics, and evaluation mode approaches training mode.",
-                "Training against evaluation mode: **{train_eval:.1f}%** after 100 warm-up "
-                "batches, **{none:.0f}%** with none.",
-                "warmup_effect",
-            ),
-        ),
-    ),
-    Lesson(
-        "conventions-trap",
-        "The conventions trap",
-        "The same four numbers in PyTorch and TensorFlow, and the translation between them.",
-        (
-            _step(
-                "conventions",
-                {"convention": "pytorch", "k": 1.0, "alpha": 1.0},
-                "The same four numbers",
-                "PyTorch's size = 5, α = 1, β = 0.75, k = 1, typed into TensorFlow as "
-                "depth_radius = 5, alpha = 1, bias = 1, beta = 0.75: a naive port.",
-                "Given the same numbers, TensorFlow's output differs from PyTorch's by "
-                "**{naive:.0f}%** of the largest output.",
-                "naive_port",
-            ),
-            _step(
-                "conventions",
-                {"convention": "pytorch", "k": 1.0, "alpha": 1.0},
-                "The translation",
-                "PyTorch divides α by the size and counts the whole window; TensorFlow takes a "
-                "radius and does not divide. The table translates.",
-                "TensorFlow needs depth_radius = **{radius}**, alpha = **{tf_alpha:.3g}**; then "
-                "the outputs agree to within **{translated:.1e}%** of the largest.",
-                "naive_port",
-            ),
-            _step(
-                "conventions",
-                {},
-                "The paper's values",
-                "The AlexNet paper's k = 2, n = 5, α = 1e-4, β = 0.75 do not divide α; most "
-                "tutorials port them to PyTorch unchanged.",
-                "PyTorch needs alpha = **{pt_alpha:.2g}** for the paper's **{alpha:.2g}**: "
-                "**{factor:g}** times larger, one factor per channel of the window.",
-                "paper_in_pytorch",
-            ),
-            _step(
-                "conventions",
-                {"example": "tensorflow"},
-                "TensorFlow's own example",
-                "A tutorial prints tf.nn.lrn of the numbers 1..32 as an NHWC tensor. The same "
-                "numbers, in TensorFlow's convention, by lrn_core.",
-                "The first output is **{first:.8f}**; the tutorial prints 0.13119929 (TensorFlow "
-                "computes in float32).",
-                "tutorial_output",
-            ),
-        ),
-    ),
+    Lesson("what-lrn-does", "What LRN does",
+           "The formula, α from 0 upwards, the gain map, one pixel's arithmetic and lateral "
+           "inhibition in the Jacobian.", (
+        _step("explorer", {"alpha": 0.0},
+              "α = 0: a constant",
+              "LRN divides each activation x by (k + a·S)^β, where S sums the squares of x's "
+              "neighbours: here 5 channels at the same pixel. With α = 0 the neighbours drop "
+              "out and every activation is divided by the same k^β.",
+              "Every gain y / x lies between **{low:.4f}** and **{high:.4f}**: one number for "
+              "the whole map.", "gain_range"),
+        _step("explorer", {"alpha": 1.0},
+              "Turn α up",
+              "With α > 0 the denominator grows with the energy of the neighbourhood. Compare "
+              "the gain panel with the input: where is the gain lowest?",
+              "At the channel's strongest activation the gain is **{strong:.2f}**; on the "
+              "background it is **{background:.2f}**: strong responses are damped most.",
+              "strong_and_background"),
+        _step("explorer", {"view": "gain"},
+              "The gain map of every channel",
+              "At α = 10 (PyTorch's a = α / n = 2) the damping is easy to see. The grid shows "
+              "the gain of all 16 channels, each on its own colour scale.",
+              "**{share:.0f}%** of the strong activations (above half their channel's peak) "
+              "lose more than a quarter; the smallest gain anywhere is **{low:.2f}**.",
+              "damped_share"),
+        _step("explorer", {"tab": "Pixel inspector"},
+              "One pixel, number by number",
+              "The pixel inspector writes out the formula at the channel's strongest "
+              "activation: the window's squares, their sum S, the denominator and the gain.",
+              "There x = **{x:.3g}**, S = **{S:.3g}**, k + a·S = **{D:.3g}**, so the gain is "
+              "**{gain:.3g}** and y = **{y:.3g}**.", "pixel_arithmetic"),
+        _step("gradients", {},
+              "Lateral inhibition",
+              "Below the gradients, the bars are one output's Jacobian row: how y of channel "
+              "c moves when each input channel moves. A unit's own input raises its output; "
+              "its neighbours' inputs lower it.",
+              "∂y/∂x of its own input is **{centre:.3g}**; the most negative neighbour's is "
+              "**{neighbour:.3g}**.", "lateral_inhibition"),
+        _step("conventions", {},
+              "The tutorial's example, by hand",
+              "Four channels at one pixel, (k, α, β, n) = (0, 1, 1, 2): each channel is "
+              "divided by the sum of its own and its neighbours' squares. Scroll to \"The "
+              "tutorials' examples, live\", change a number and watch which outputs change.",
+              "Channel 0, whose only neighbour is also 1, gives y = **{y:.3g}** = 1 / (1² + "
+              "1²).", "tutorial_output"),
+    )),
+    Lesson("across-vs-within", "Across versus within channels",
+           "Two neighbourhoods for the same formula, and why the order of the channels matters "
+           "to one of them.", (
+        _step("explorer", {"channel": 4},
+              "Across channels",
+              "Across channels, an activation's neighbours are the other feature maps at the "
+              "same pixel: here filters of nearby orientations. Channel 4 has neighbours on "
+              "both sides.",
+              "At its strongest activation the gain is **{strong:.2f}**; on the background "
+              "**{background:.2f}**.", "strong_and_background"),
+        _step("explorer", {"mode": "within", "convention": "caffe", "channel": 4},
+              "Within a channel",
+              "Within a channel, the neighbours are the nearby pixels of the same map: a "
+              "5 x 5 window (Caffe's convention divides α by n² = 25). A strong edge is damped "
+              "by its own surroundings.",
+              "At the strongest activation the gain is **{strong:.2f}**; on the background "
+              "**{background:.2f}**.", "strong_and_background"),
+        _step("explorer", {"tab": "Channel order", "shuffle": 1},
+              "Shuffle the channels",
+              "A layer's filters have no natural order, yet across-channel LRN sums over "
+              "index neighbours. Shuffle the order, run LRN, and put the channels back.",
+              "The output changes by up to **{change:.0f}%** of its largest value.",
+              "shuffle_change"),
+        _step("explorer", {"mode": "within", "convention": "caffe", "tab": "Channel order"},
+              "Within a channel, order is irrelevant",
+              "Within-channel LRN never mixes channels, so their order cannot matter. In a "
+              "trained network (the Training lab) that is one argument for it.",
+              "Shuffling changes the output by **{change:.0f}%**.", "shuffle_change"),
+    )),
+    Lesson("lrn-vs-batchnorm", "LRN versus BatchNorm",
+           "The same image in different batches, and training against evaluation mode.", (
+        _step("compare", {},
+              "One image, two normalisations",
+              "LRN divides by the energy of the neighbours in the same image. BatchNorm "
+              "subtracts each channel's batch mean and divides by its standard deviation.",
+              "After LRN the smallest value is **{lrn_min:.2f}** (LRN keeps the sign); after "
+              "BatchNorm **{bn_min:.2f}**.", "signs"),
+        _step("compare", {},
+              "Change the company",
+              "Swap the cat's batch-mates for other images and run both again. Which output "
+              "moves?",
+              "BatchNorm's output of the same image changes by **{bn:.1f}%**; LRN's by "
+              "**{lrn:.1f}%**.", "batch_dependence"),
+        _step("compare", {"bn_mode": "eval"},
+              "Evaluation mode",
+              "At test time BatchNorm uses running averages of the batch statistics, collected "
+              "during training (here 10 warm-up batches), so the company no longer matters.",
+              "Swapping the batch-mates now changes BatchNorm's output by **{bn:.1f}%**; "
+              "training and evaluation mode still differ by **{train_eval:.0f}%**.",
+              "batch_dependence"),
+        _step("compare", {"bn_mode": "eval", "warmup": 100},
+              "Let the running statistics catch up",
+              "With more warm-up batches the running averages approach this batch's "
+              "statistics, and evaluation mode approaches training mode.",
+              "Training against evaluation mode: **{train_eval:.1f}%** after 100 warm-up "
+              "batches, **{none:.0f}%** with none.", "warmup_effect"),
+    )),
+    Lesson("conventions-trap", "The conventions trap",
+           "The same four numbers in PyTorch and TensorFlow, and the translation between "
+           "them.", (
+        _step("conventions", {"convention": "pytorch", "k": 1.0, "alpha": 1.0},
+              "The same four numbers",
+              "PyTorch's size = 5, α = 1, β = 0.75, k = 1, typed into TensorFlow as "
+              "depth_radius = 5, alpha = 1, bias = 1, beta = 0.75: a naive port.",
+              "Given the same numbers, TensorFlow's output differs from PyTorch's by "
+              "**{naive:.0f}%** of the largest output.", "naive_port"),
+        _step("conventions", {"convention": "pytorch", "k": 1.0, "alpha": 1.0},
+              "The translation",
+              "PyTorch divides α by the size and counts the whole window; TensorFlow takes a "
+              "radius and does not divide. The table translates.",
+              "TensorFlow needs depth_radius = **{radius}**, alpha = **{tf_alpha:.3g}**; then "
+              "the outputs agree to within **{translated:.1e}%** of the largest.", "naive_port"),
+        _step("conventions", {},
+              "The paper's values",
+              "The AlexNet paper's k = 2, n = 5, α = 1e-4, β = 0.75 do not divide α; most "
+              "tutorials port them to PyTorch unchanged.",
+              "PyTorch needs alpha = **{pt_alpha:.2g}** for the paper's **{alpha:.2g}**: "
+              "**{factor:g}** times larger, one factor per channel of the window.",
+              "paper_in_pytorch"),
+        _step("conventions", {"example": "tensorflow"},
+              "TensorFlow's own example",
+              "A tutorial prints tf.nn.lrn of the numbers 1..32 as an NHWC tensor. The same "
+              "numbers, in TensorFlow's convention, by lrn_core.",
+              "The first output is **{first:.8f}**; the tutorial prints 0.13119929 (TensorFlow "
+              "computes in float32).",
+              "tutorial_output"),
+    )),
 )
 LESSONS = {lesson.id: lesson for lesson in BUILT_IN}
 MINE = "mine"  # the id of a session's own lesson

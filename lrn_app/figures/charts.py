@@ -27,23 +27,12 @@ def _signed_colours(values: np.ndarray) -> list[str]:
 
 def jacobian_bars(labels: list[str], values: np.ndarray, title: str) -> go.Figure:
     """d y_c / d x over the channels around c: red raises the output, blue lowers it."""
-    return new_figure(
-        [
-            dict(
-                type="bar",
-                x=labels,
-                y=values,
-                marker=dict(color=_signed_colours(values)),
-                hovertemplate="%{x}: %{y:.4g}<extra></extra>",
-            )
-        ],
-        dict(
-            height=300,
-            margin=dict(AXES_MARGIN, b=40),
-            title=dict(text=title),
-            yaxis=dict(title=dict(text="∂y / ∂x"), zeroline=True, zerolinewidth=2),
-        ),
-    )
+    bars = dict(type="bar", x=labels, y=values, marker=dict(color=_signed_colours(values)),
+                hovertemplate="%{x}: %{y:.4g}<extra></extra>")
+    return new_figure([bars], dict(height=300, margin=dict(AXES_MARGIN, b=40),
+                                   title=dict(text=title),
+                                   yaxis=dict(title=dict(text="∂y / ∂x"), zeroline=True,
+                                              zerolinewidth=2)))
 
 
 COLOURS = {"input": "#7f7f7f", "LRN": "#d62728", "BatchNorm": "#1f77b4"}

@@ -146,38 +146,16 @@ def _animate_controls(values: list, label: str, active: int, length: float,
     animate = dict(mode="immediate", frame=dict(duration=0, redraw=redraw),
                    transition=dict(duration=0))
     steps = [dict(method="animate", args=[[str(i)], animate]) for i in range(len(values))]
+    play = dict(label="▶ play", method="animate",
+                args=[None, dict(mode="immediate", fromcurrent=True,
+                                 frame=dict(duration=150, redraw=redraw),
+                                 transition=dict(duration=0))])
+    pause = dict(label="❚❚ pause", method="animate",
+                 args=[[None], dict(mode="immediate", frame=dict(duration=0, redraw=False))])
     return dict(
         sliders=[_slider(values, label, active, length, steps)],
-        updatemenus=[
-            dict(
-                type="buttons",
-                direction="left",
-                x=1.0,
-                y=0.0,
-                xanchor="right",
-                buttons=[
-                    dict(
-                        label="▶ play",
-                        method="animate",
-                        args=[
-                            None,
-                            dict(
-                                mode="immediate",
-                                fromcurrent=True,
-                                frame=dict(duration=150, redraw=redraw),
-                                transition=dict(duration=0),
-                            ),
-                        ],
-                    ),
-                    dict(
-                        label="❚❚ pause",
-                        method="animate",
-                        args=[[None], dict(mode="immediate", frame=dict(duration=0, redraw=False))],
-                    ),
-                ],
-            )
-        ],
-    )
+        updatemenus=[dict(type="buttons", direction="left", x=1.0, y=0.0, xanchor="right",
+                          buttons=[play, pause])])
 
 
 _ABOVE_SLIDER = 0.32  # of the figure's plot height: where a Jacobian scrub view's plot starts

@@ -98,64 +98,38 @@ def test_every_figure_is_valid_plotly_and_the_same_unvalidated(monkeypatch):
         "panels_row": lambda: maps.panels_row({k: rng.random((16, 12)) for k in maps.PANELS}),
         "flat panels_row": lambda: maps.panels_row({"input": np.ones((4, 4))}),
         "channel_grid": lambda: maps.channel_grid(rng.random((5, 8, 8)), True, "a title"),
-        "symmetric grid": lambda: maps.channel_grid(
-            rng.standard_normal((3, 8, 8)), False, "", ["a", "b", "c"], wrap=2, symmetric=True
-        ),
-        "image_gallery": lambda: maps.image_gallery(
-            {"a": rng.random((8, 8)), "b": rng.random((6, 8, 3))}
-        ),
+        "symmetric grid": lambda: maps.channel_grid(rng.standard_normal((3, 8, 8)), False, "",
+                                                    ["a", "b", "c"], wrap=2, symmetric=True),
+        "image_gallery": lambda: maps.image_gallery({"a": rng.random((8, 8)),
+                                                     "b": rng.random((6, 8, 3))}),
         "window_bars": lambda: charts.window_bars(["ch 0", "ch 1"], rng.random(2), 1),
         "window_heatmap": lambda: maps.window_heatmap(rng.random((3, 3)), 4, 5),
-        "jacobian_bars": lambda: charts.jacobian_bars(
-            ["ch 0", "ch 1", "ch 2"], np.array([-1.0, 2.0, 0.0]), "J"
-        ),
-        "jacobian_heatmap": lambda: maps.jacobian_heatmap(
-            rng.standard_normal((3, 3)), 0, 0, (1, 1), "J"
-        ),
+        "jacobian_bars": lambda: charts.jacobian_bars(["ch 0", "ch 1", "ch 2"],
+                                                      np.array([-1.0, 2.0, 0.0]), "J"),
+        "jacobian_heatmap": lambda: maps.jacobian_heatmap(rng.standard_normal((3, 3)), 0, 0,
+                                                          (1, 1), "J"),
         "activation_statistics": lambda: charts.activation_statistics(
-            np.linspace(0, 1, 9),
-            {"input": counts, "LRN": counts},
-            {"BatchNorm": rng.random(4)},
-            {"BatchNorm": rng.random(4)},
-        ),
+            np.linspace(0, 1, 9), {"input": counts, "LRN": counts},
+            {"BatchNorm": rng.random(4)}, {"BatchNorm": rng.random(4)}),
         "difference_matrix": lambda: charts.difference_matrix(
-            ["a", "b"], np.array([[0, 1e-7], [1e-7, 0]]), "d"
-        ),
-        "number_grid": lambda: charts.number_grid(
-            rng.random((2, 3)), "ab", "xyz", "g", [(0, 0)], [(1, 2)], (0, 1)
-        ),
+            ["a", "b"], np.array([[0, 1e-7], [1e-7, 0]]), "d"),
+        "number_grid": lambda: charts.number_grid(rng.random((2, 3)), "ab", "xyz", "g",
+                                                  [(0, 0)], [(1, 2)], (0, 1)),
         "training_curves": lambda: charts.training_curves(
-            {"LRN": ([[0.5, 0.6], [0.4]], [[0.7, 0.8], [0.6]]), "none": ([], [])},
-            "acc",
-            "accuracy",
-            {"LRN": "#d62728"},
-        ),
+            {"LRN": ([[0.5, 0.6], [0.4]], [[0.7, 0.8], [0.6]]), "none": ([], [])}, "acc",
+            "accuracy", {"LRN": "#d62728"}),
         "scrub_figure": lambda: sweeps.scrub_figure(
-            rng.random((3, 6, 6)),
-            rng.random((3, 6, 6)),
-            rng.random(3),
-            [0.1, 1.0, 10.0],
-            "α",
-            1,
-            log_x=True,
-        ),
+            rng.random((3, 6, 6)), rng.random((3, 6, 6)), rng.random(3), [0.1, 1.0, 10.0], "α",
+            1, log_x=True),
         "jacobian_scrub_figure bars": lambda: sweeps.jacobian_scrub_figure(
-            rng.standard_normal((3, 4)),
-            [0.1, 1.0, 10.0],
-            "α",
-            1,
-            ["t0", "t1", "t2"],
-            ["ch 0", "ch 1", "ch 2", "ch 3"],
-        ),
+            rng.standard_normal((3, 4)), [0.1, 1.0, 10.0], "α", 1, ["t0", "t1", "t2"],
+            ["ch 0", "ch 1", "ch 2", "ch 3"]),
         "jacobian_scrub_figure heatmap": lambda: sweeps.jacobian_scrub_figure(
-            rng.standard_normal((2, 3, 3)), [1, 3], "n", 0, ["t0", "t1"], None, (4, 5), (5, 6)
-        ),
-        "claim_chart lines": lambda: charts.claim_chart(Chart("t", "α", "acc", [line], log_x=True))[
-            0
-        ],
+            rng.standard_normal((2, 3, 3)), [1, 3], "n", 0, ["t0", "t1"], None, (4, 5), (5, 6)),
+        "claim_chart lines": lambda: charts.claim_chart(
+            Chart("t", "α", "acc", [line], log_x=True))[0],
         "claim_chart bars": lambda: charts.claim_chart(
-            Chart("t", "", "ms", [line, line], log_y=True, bars=True)
-        )[0],
+            Chart("t", "", "ms", [line, line], log_y=True, bars=True))[0],
     }
     for name, build in builds.items():
         state = rng.bit_generator.state

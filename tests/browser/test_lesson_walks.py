@@ -32,20 +32,10 @@ def test_walk_every_built_in_lesson_with_next(server):
 def test_upload_a_lesson_file_and_start_it(server, page, tmp_path):
     from lrn_app.compute import lessons
     from lrn_app.compute.lessons import Lesson, Step
-    lesson = Lesson(
-        lessons.MINE,
-        "Shared by a colleague",
-        "",
-        (
-            Step(
-                "explorer",
-                {"alpha": "1.0", "channel": "3"},
-                "Small alpha",
-                "**Look** at <b>this</b>",
-            ),
-            Step("conventions", {"example": "within"}, "By hand", "Edit a number."),
-        ),
-    )
+    lesson = Lesson(lessons.MINE, "Shared by a colleague", "", (
+        Step("explorer", {"alpha": "1.0", "channel": "3"}, "Small alpha",
+             "**Look** at <b>this</b>"),
+        Step("conventions", {"example": "within"}, "By hand", "Edit a number.")))
     good = tmp_path / "colleague.json"
     good.write_bytes(lessons.to_file(lesson))
     bad = tmp_path / "broken.json"
