@@ -11,11 +11,19 @@ from streamlit.testing.v1 import AppTest
 from tests import ROOT
 
 APP_CODE = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py")),
-            *sorted((ROOT / "lrn_app").glob("*.py"))]
+            *sorted((ROOT / "lrn_app").rglob("*.py"))]  # every subpackage's modules too
 APP = str(ROOT / "app.py")
 
 
-@pytest.mark.parametrize("path", APP_CODE, ids=lambda p: p.name)
+def where(path):
+    return path.relative_to(ROOT).as_posix()
+
+
+def test_the_checks_below_see_every_module_of_the_app():
+    assert len(APP_CODE) >= 40 and ROOT / "lrn_app" / "ui" / "cached.py" in APP_CODE
+
+
+@pytest.mark.parametrize("path", APP_CODE, ids=where)
 def test_user_input_is_never_executed_unpickled_or_rendered_as_html(path):
     source = path.read_text()
     for forbidden in (r"unsafe_allow_html", r"import pickle", r"pickle\.load", r"torch\.load",
@@ -39,7 +47,7 @@ def _decorators(path):
                 yield node.name, ast.unparse(dec)
 
 
-@pytest.mark.parametrize("path", APP_CODE, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", APP_CODE, ids=where)
 def test_every_cache_is_bounded(path):
     for name, dec in _decorators(path):
         if "cache_data" in dec:
