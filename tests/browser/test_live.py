@@ -1,0 +1,90 @@
+"""The browser's LRN (static/live/lrn.js), run in Chromium on what the server packs
+(lrn_app.compute.live), against lrn_core's float32 at the same settings: every convention
+and mode, random settings with even sizes, k = 0 cells and the borders."""
+
+import zlib
+
+import numpy as np
+import pytest
+
+from lrn_app.compute import live
+from lrn_app.inputs.features import feature_maps
+from lrn_app.inputs.samples import load_sample
+from lrn_app.state import Explorer, limits
+from lrn_core import conventions_for, resolve
+
+MODES = [(mode, c) for mode in ("across", "within") for c in conventions_for(mode)]
+MODULE = "/app/static/live/lrn.js"
+# Every channel's S, D ** β, output and gain, as the figures draw them.
+_ALL_PARTS = """async ([pack, settings]) => {
+    const lrn = await import(MODULE);
+    const prepared = lrn.prepare(pack);
+    const out = {};
+    for (const name of ["S", "denominator", "output", "gain"]) {
+        const parts = [];
+        for (let c = 0; c < pack.channels; c++) {
+            parts.push(...lrn.parts(prepared, settings, c)[name]);
+        }
+        out[name] = parts;
+    }
+    return out;
+}""".replace("MODULE", repr(MODULE))
+
+
+def as_array(values: list, like: np.ndarray) -> np.ndarray:
+    """The browser's numbers in the reference's shape. Playwright returns an integral number
+    as a Python int, which can be beyond int64 (a gain of 1e25 at k = 0): floats, then."""
+    return np.array(values, dtype=np.float64).reshape(like.shape)
+
+
+def settings_of(rng, mode, convention, channels, trial):
+    lim = limits(convention, mode, channels)
+    sizes = np.arange(lim.n_min, lim.n_max + 1, lim.n_step)
+    n = int(rng.choice(sizes))
+    if trial == 0:  # an even size, where the convention has one
+        n = next((int(m) for m in sizes if m % 2 == 0), n)
+    k = float(rng.uniform(lim.k_min, 3))
+    if trial == 1 and lim.k_min == 0:  # k = 0, with a window that fits in the zero corner
+        n, k = lim.n_min, 0.0
+    return Explorer(mode=mode, convention=convention, n=n, k=k,
+                    alpha=float(10 ** rng.uniform(-3, 2)),
+                    beta=float(rng.uniform(max(lim.beta_min, 0.1), 2)))
+
+
+def test_the_module_is_served_by_the_app_as_javascript(server, page):
+    response = page.goto(f"{server}{MODULE}")
+    assert response.ok and "javascript" in response.headers["content-type"]
+
+
+@pytest.mark.parametrize("mode, convention", MODES)
+def test_the_browsers_lrn_is_lrn_cores_at_random_settings(server, page, mode, convention):
+    page.goto(f"{server}/_stcore/health")  # the app's origin, for the module's import
+    f = feature_maps(load_sample("cat", 40), "gabor", 8)
+    f[:, :12, :12] = 0  # an all-zero corner: k = 0 leaves D = 0 there
+    rng = np.random.default_rng(zlib.crc32(f"{mode} {convention}".encode()))
+    for trial in range(4):
+        state = settings_of(rng, mode, convention, f.shape[0], trial)
+        pack = live.pack(f, state)
+        got = page.evaluate(_ALL_PARTS, [pack, dict(n=state.n, k=state.k, alpha=state.alpha,
+                                                    beta=state.beta)])
+        ref = live.reference(f, state)
+        for name, values in got.items():
+            np.testing.assert_allclose(as_array(values, ref[name]), ref[name], rtol=1e-5, atol=0,
+                                       err_msg=f"{name} at {state}")
+        w = resolve(state.n, state.alpha, state.beta, state.k, mode=mode, convention=convention)
+        if w.k == 0:
+            assert (ref["gain"] == 0).any()  # the k = 0 cells were there, and came out 0
+
+
+def test_across_channels_one_pack_serves_every_size(server, page):
+    """n moves in the browser across channels: a pack made at n = 5 gives lrn_core's output
+    at every other size, the borders (first and last channels) included."""
+    page.goto(f"{server}/_stcore/health")
+    f = feature_maps(load_sample("astronaut", 48), "gabor", 16)
+    pack = live.pack(f, Explorer(n=5))
+    for n in (1, 2, 4, 9, 31, 32):
+        state = Explorer(n=n, k=0.5, alpha=30.0, beta=0.6)
+        got = page.evaluate(_ALL_PARTS, [pack, dict(n=n, k=0.5, alpha=30.0, beta=0.6)])
+        ref = live.reference(f, state)
+        np.testing.assert_allclose(as_array(got["output"], ref["output"]), ref["output"],
+                                   rtol=1e-5, atol=0, err_msg=f"n = {n}")
