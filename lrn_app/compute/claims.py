@@ -67,10 +67,11 @@ def run_claim(name: str, settings: Settings, pool: TrainingPool, runs, results,
     trained = 0
     while jobs := missing_jobs(claim, settings, JobView(runs, collected)):
         total = trained + sum(j[2].epochs for j in jobs)
-        collected.update(pool.train(jobs, runs, {}, lambda done, trained=trained, total=total:
-                                    on_progress(min(1.0, (trained + done) / total),
-                                                f"{trained + done} of at least {total} epochs "
-                                                "trained")))
+
+        def progress(done: int, before: int = trained, total: int = total) -> None:
+            on_progress(min(1.0, (before + done) / total),
+                        f"{before + done} of at least {total} epochs trained")
+        collected.update(pool.train(jobs, runs, {}, progress))
         trained = total
     on_progress(1.0, "judging the figures")
     lookup = JobView(runs, collected)
