@@ -1,5 +1,5 @@
-# One LRN Explorer server: stateless apart from each websocket's session (see README,
-# "Beyond one machine"). Build and run:
+# One LRN Explorer server: stateless apart from each websocket's session (see
+# docs/classroom.md, "Several replicas behind nginx"). Build and run:
 #   docker build -t lrn-explorer .
 #   docker run --rm -p 8501:8501 lrn-explorer
 FROM python:3.11-slim
@@ -19,6 +19,7 @@ COPY lrn_core lrn_core
 COPY lrn_lab lrn_lab
 COPY lrn_app lrn_app
 COPY app_pages app_pages
+COPY static static
 COPY app.py .
 
 RUN useradd --create-home --uid 10001 app

@@ -1,6 +1,6 @@
 """lrn_core: Local Response Normalization in every major framework's convention, and BatchNorm.
 
-Pure torch, no UI. See README.md for the API and docs/conventions.md for the conventions.
+Pure torch, no UI. The API: docs/library.md; what each convention means: docs/conventions.md.
 """
 
 from .batchnorm import batch_norm, batch_norm_backward
