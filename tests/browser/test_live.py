@@ -2,12 +2,17 @@
 (lrn_app.compute.live), against lrn_core's float32 at the same settings: every convention
 and mode, random settings with even sizes, k = 0 cells and the borders."""
 
+import base64
+import io
 import zlib
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from lrn_app.compute import live
+from lrn_app.figures.encode import JPEG_MIN_TILE, lookup_table, quantised
+from lrn_app.figures.maps import channel_grid
 from lrn_app.inputs.features import feature_maps
 from lrn_app.inputs.samples import load_sample
 from lrn_app.state import Explorer, limits
@@ -88,3 +93,50 @@ def test_across_channels_one_pack_serves_every_size(server, page):
         ref = live.reference(f, state)
         np.testing.assert_allclose(as_array(got["output"], ref["output"]), ref["output"],
                                    rtol=1e-5, atol=0, err_msg=f"n = {n}")
+
+
+# --- pictures: the live frames draw what the server's figures draw --------------------------
+
+_PAINT = """async ([values, channels, height, width, perChannel, symmetric, lut]) => {
+    const paint = await import(MODULE.replace("lrn.js", "paint.js"));
+    const [low, high] = paint.range(values);
+    const codes = paint.quantise(values, low, high);
+    const tiles = paint.greyTiles(Float64Array.from(values), channels, perChannel, symmetric);
+    const grid = paint.mosaic(tiles, channels, height, width, 3);
+    return {low, high, codes: [...codes], grid: [...grid.canvas], size: [grid.height, grid.width],
+            png: paint.png(codes.subarray(0, height * width), height, width, lut)};
+}""".replace("MODULE", repr(MODULE))
+
+
+def decoded(source: str) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))))
+
+
+@pytest.mark.parametrize("per_channel, symmetric", [(True, False), (False, False), (True, True)])
+def test_the_browser_paints_the_servers_pictures(server, page, per_channel, symmetric):
+    page.goto(f"{server}/_stcore/health")
+    state = Explorer(n=3, k=1.0, alpha=20.0)
+    maps = live.reference(feature_maps(load_sample("coffee", 48), "gabor", 8), state)
+    values = maps["gain"] if not symmetric else maps["output"] - maps["output"].mean()
+    C, h, w = values.shape
+    lut = lookup_table("Magma")
+    got = page.evaluate(_PAINT, [values.ravel().tolist(), C, h, w, per_channel, symmetric,
+                                 lut.ravel().tolist()])
+    low, high = float(values.min()), float(values.max())
+    assert (got["low"], got["high"]) == pytest.approx((low, high), rel=1e-7)
+    codes = np.array(got["codes"]).reshape(values.shape)
+    assert_close_levels(codes, quantised(values, low, high, 256))  # the panel row's levels
+    grid = channel_grid(values, per_channel, "", wrap=3, symmetric=symmetric)
+    assert min(h, w) < JPEG_MIN_TILE  # so the server's grid is a PNG, lossless
+    server_grid = decoded(grid.layout.images[0].source)
+    assert tuple(got["size"]) == server_grid.shape
+    assert_close_levels(np.array(got["grid"]).reshape(server_grid.shape), server_grid)
+    painted = decoded(got["png"])[..., :3]
+    np.testing.assert_array_equal(painted, lut[codes[0]])  # the PNG holds the table's colours
+
+
+def assert_close_levels(got: np.ndarray, want: np.ndarray) -> None:
+    """The same levels, but for values on a rounding edge, which float64 (the browser) and
+    float32 (the server) may round apart: at most one level, and rarely."""
+    diff = np.abs(got.astype(int) - want.astype(int))
+    assert diff.max() <= 1 and (diff == 0).mean() > 0.99, (diff.max(), (diff == 0).mean())
