@@ -81,8 +81,9 @@ def setting_and_proof() -> None:
                            "k = 0 an all-zero window is 0 / 0 (lrn_core defines 0). This matrix "
                            "leaves them out.")
     st.caption(f"{conventions.TORCH_OWN}: torch's F.local_response_norm across channels; within a "
-               "channel, the note's avg_pool2d formula. Every other row runs lrn_core, so this one "
-               "is the outside witness.")
+               "channel, x · (k + α · avg_pool2d(x², n))^-β, the formula every library with that "
+               "mode reduces to. Every other row runs lrn_core, so this one is the outside "
+               "witness.")
     worst = float(np.max(translated.matrix)) if translated.names else 0.0
     st.markdown(f"Translated, every library that can express the setting agrees to within "
                 f"**{worst:.1e}** of the largest output (float32 rounding); given the same "

@@ -151,7 +151,8 @@ def _across_cases(device: torch.device) -> list[Case]:
 
 
 def _avg_pool_within(x: torch.Tensor, n: int) -> torch.Tensor:
-    # The note's direct formulation (odd n): k + alpha * avg_pool2d(x*x, n, ...), n*n taps each.
+    # The direct formulation of docs/conventions.md (odd n):
+    # k + alpha * avg_pool2d(x*x, n, ...), n*n taps each.
     S_avg = F.avg_pool2d(x * x, n, stride=1, padding=(n - 1) // 2, count_include_pad=True)
     return x * (K + ALPHA * S_avg) ** -BETA
 

@@ -9,7 +9,7 @@ reference gradient.
 
 import torch.nn.functional as F
 
-# size -> (taps below the centre, taps above it), as the note states them.
+# size -> (taps below the centre, taps above it), as docs/conventions.md states them.
 NOTE_WINDOW = {
     "pytorch": lambda n: (n // 2, (n - 1) // 2),  # c - floor(n/2) .. c + floor((n-1)/2)
     "tensorflow": lambda r: (r, r),  # d - r .. d + r

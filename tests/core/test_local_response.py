@@ -60,7 +60,7 @@ def test_three_dimensional_input_is_one_image():
     torch.testing.assert_close(y, lrn(x.unsqueeze(0), 3, 1.0, 0.75, 1.0)[0])
 
 
-# --- every convention against the note's definitions ---------------------------------------------
+# --- every convention against docs/conventions.md's definitions -----------------------------------
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_forward_matches_note_definition(case, device):
@@ -74,7 +74,7 @@ def test_forward_matches_note_definition(case, device):
 
 
 def test_within_matches_note_avg_pool_formula():
-    # The note's torch formula for the odd-size within-channel mode.
+    # docs/conventions.md's torch formula for the odd-size within-channel mode.
     x = torch.randn(2, 3, 12, 12, dtype=torch.float64)
     for n, alpha, beta, k in [(3, 0.9, 0.75, 2.0), (5, 2.0, 0.5, 1.0)]:
         S_avg = F.avg_pool2d(x * x, n, stride=1, padding=(n - 1) // 2, count_include_pad=True)
@@ -86,7 +86,7 @@ def test_within_matches_note_avg_pool_formula():
         torch.testing.assert_close(caffe, x * (1.0 + alpha * S_avg) ** -beta)
 
 
-# --- the note's worked examples -----------------------------------------------------------------
+# --- the worked examples of docs/conventions.md -----------------------------------------------
 
 def test_tensorflow_worked_example():
     # tf.nn.lrn(x, depth_radius=2, bias=1, alpha=1, beta=0.75), x = arange(1, 33) in NHWC.

@@ -54,7 +54,7 @@ def test_opencv_matches_opencv_convention_across(size, alpha, beta, k):
 
 @pytest.mark.parametrize("size, alpha, beta", [(3, 1.0, 0.75), (5, 2.0, 0.5)])
 def test_opencv_within_channel_from_a_caffe_model(size, alpha, beta, tmp_path):
-    # OpenCV imports Caffe's LRN with k = 1 (the note's known defect), so k = 1 here.
+    # OpenCV imports Caffe's LRN with k = 1 (a known defect, docs/conventions.md), so k = 1 here.
     cv2 = pytest.importorskip("cv2", reason="OpenCV is not installed")
     if not hasattr(cv2.dnn, "readNetFromCaffe"):
         pytest.skip(f"OpenCV {cv2.__version__} has no Caffe importer (removed in 5.0)")
