@@ -12,7 +12,7 @@ from lrn_app.figures import charts, look, maps
 from lrn_app.inputs.features import BANKS, describe_channel, gabor_kernels
 from lrn_app.serving import threads
 from lrn_app.state import SCRUB, TABS, VIEWS
-from lrn_app.ui import cached, session, widgets
+from lrn_app.ui import cached, live, session, widgets
 
 PAGE = pages.get("explorer")
 K = PAGE.prefix  # this page's widget keys: x_<field of Explorer>
@@ -65,8 +65,12 @@ def lrn_panel(feats: np.ndarray) -> None:
     mode, convention = state.mode, state.convention
     # On a projector the channel slider joins the row of sliders, to keep the figure in view.
     sliders, channel_slot = st.columns([4, 1]) if session.presenting() else (st.container(), None)
-    with sliders:
-        widgets.lrn_sliders(page, C)
+    pack = live.pack_id(feats, state)
+    with sliders:  # they redraw the figures below in the browser while they move
+        live.sliders(page, feats, pack)
+        if state.mode == "within":
+            st.caption("Within a channel, the figures follow k, α and β as you drag; n when "
+                       "you release it (its window spans pixels the figures do not hold).")
     state = page.get()
     n, k, alpha, beta = state.n, state.k, state.alpha, state.beta
 
@@ -97,8 +101,7 @@ def lrn_panel(feats: np.ndarray) -> None:
     channel = channel_slot.slider("Channel", 0, C - 1, key=K + "channel") if C > 1 else 0
     if C in BANKS and C > 3 and not session.presenting():
         st.caption(f"Channel {channel}: {describe_channel(channel, C)}")
-    widgets.chart(maps.panels_row({p: shown[p][channel] for p in maps.PANELS}),
-             key="one_channel_panels")  # the key also names it for the browser scripts
+    live.panels(page, shown, channel, pack)
     widgets.explain(
         "Bright input with bright neighbours gives a large `S`, a large denominator and "
         "a small gain: **strong responses are damped most where their neighbourhood is "
@@ -128,9 +131,9 @@ def lrn_panel(feats: np.ndarray) -> None:
         g1, g2 = st.columns([3, 1])
         view = g1.radio("Show", VIEWS, key=K + "view", horizontal=True)
         per_channel = g2.toggle("Colour scale per channel", key=K + "per_channel_scale")
-        widgets.chart(maps.channel_grid(
-            shown[view], per_channel, f"{view}, all {C} channels"
-            + (" (each scaled to its own range)" if per_channel else " (one shared scale)")))
+        live.grid(page, shown[view], view, per_channel, f"{view}, all {C} channels"
+                  + (" (each scaled to its own range)" if per_channel else " (one shared scale)"),
+                  pack)
 
     if closer == "Statistics":
         stats = explorer.channel_stats(shown["input"], shown["output"])

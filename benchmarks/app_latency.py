@@ -20,6 +20,10 @@ in the same run on its own server, and every page's median is also given as a ra
 this machine is shared and noisy, and the ratio holds better than the milliseconds.
 Unless ``--no-scrub``, it also times the scrub views (the Explorer's and the Gradients
 page's): a click on a step of the plotly slider to the redrawn figure, no server round trip.
+Unless ``--no-drag``, it drags the Explorer's live α slider with the mouse held down (16 and
+96 channels) and times each step from the slider's ``input`` event to the paint after the
+figure's next frame, counts the messages sent to the server before the release, and the bytes
+received to open the view.
 
     python -m benchmarks.app_latency --against ../old [--moves 32] [--pages ...]
 
@@ -40,7 +44,16 @@ from pathlib import Path
 import numpy as np
 
 from harness.browser import app_server, unavailable
-from harness.latency import PAGES, SCRUB_VIEWS, measure_pair, measure_server, scrub_steps
+from harness.latency import (
+    PAGES,
+    SCRUB_VIEWS,
+    drag_steps,
+    measure_pair,
+    measure_server,
+    scrub_steps,
+)
+
+LIVE_CHANNELS = {16: 33, 96: 50}  # the live view's drag step targets, ms
 
 
 def print_pairs(other: Path, pages: list[str], moves: int) -> None:
@@ -65,6 +78,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--moves", type=int, default=10)
     parser.add_argument("--pages", nargs="+", default=list(PAGES), choices=list(PAGES))
     parser.add_argument("--no-scrub", dest="scrub", action="store_false")
+    parser.add_argument("--no-drag", dest="drag", action="store_false",
+                        help="leave out the live view's drag steps")
     parser.add_argument("--against", type=Path, metavar="CHECKOUT",
                         help="compare with the app in another checkout, moves alternated")
     args = parser.parse_args(argv)
@@ -85,6 +100,8 @@ def main(argv: list[str] | None = None) -> None:
         for name in args.pages:
             results[name] = measure_server(url, server.pid, name, PAGES[name][0], args.moves)
         steps = {view: scrub_steps(url, 12, view) for view in SCRUB_VIEWS} if args.scrub else {}
+        drags = {channels: drag_steps(url, 16, f"explorer?channels={channels}")
+                 for channels in LIVE_CHANNELS} if args.drag else {}
     reference = statistics.median(results["trivial"].latency_ms)
     print(f"Key press on the α slider (a new value each move, {args.moves} moves) to the last "
           "change of the page, headless Chromium, and the server's CPU per move")
@@ -102,6 +119,15 @@ def main(argv: list[str] | None = None) -> None:
         print(f"Scrub view ({view}, {what}): click on a slider step to the redrawn figure, "
               f"{len(times)} steps: median {statistics.median(times):.0f} ms, "
               f"p95 {np.percentile(times, 95):.0f} ms (target 80 ms)")
+    for channels, drag in drags.items():
+        times = drag.step_ms[2:]  # the first steps warm the page's code paths
+        print(f"Live view (Explorer, 256 px, {channels} channels): α dragged with the mouse "
+              f"held down, {len(times)} steps, input event to the painted frame: median "
+              f"{statistics.median(times):.1f} ms, p95 {np.percentile(times, 95):.1f} ms "
+              f"(target {LIVE_CHANNELS[channels]} ms, {statistics.median(times) / reference:.2f}x "
+              f"the trivial page's key press); messages to the server during the drag: "
+              f"{drag.sent_during}; received to open the view: {drag.view_bytes / 1e6:.2f} MB "
+              "(target 1.5 MB)")
 
 
 if __name__ == "__main__":

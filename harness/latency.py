@@ -23,6 +23,7 @@ from harness.browser import (
     panel_update,
     scrub_figure_image,
     slider,
+    wait_for_app,
     wait_for_panel_update,
 )
 
@@ -136,6 +137,62 @@ def scrub_steps(url: str, steps: int, view: str = "Explorer") -> list[float]:
             page.wait_for_timeout(200)  # the paint after the change has happened
             times.append(page.evaluate("() => window.__scrub.drawn - window.__scrub.down"))
         return times[2:]  # the first steps warm plotly's code paths
+
+
+# The live view's drag step: from each `input` event of the α slider to the paint after its
+# panel row's next frame (data-live-frame), timed in the page; and the websocket's bytes.
+_DRAG_TIMER = """() => {
+    const input = document.querySelector('input[type=range][aria-label="α (log scale)"]');
+    const plot = document.querySelector('.live-plot');
+    window.__drag = {inputs: [], painted: []};
+    input.addEventListener('input', () => window.__drag.inputs.push(performance.now()));
+    new MutationObserver(() => requestAnimationFrame(() => setTimeout(
+        () => window.__drag.painted.push(performance.now())))).observe(
+        plot, {attributes: true, attributeFilter: ['data-live-frame']});
+}"""
+
+
+@dataclass
+class Drag:
+    step_ms: list[float]  # input event to the painted frame, one per step
+    sent_during: int  # websocket messages the page sent before the release
+    view_bytes: int  # what the page received over its websocket to open the view
+
+
+def drag_steps(url: str, steps: int, path: str = "explorer") -> Drag:
+    """Drag the Explorer's α slider with the mouse held down, ``steps`` stops one at a time
+    (a value not seen before each time), then release."""
+    with browser_page(1600, 1000) as page:
+        received, sent = [], []
+        page.on("websocket", lambda ws: (
+            ws.on("framereceived", lambda f: received.append(len(f) if isinstance(f, (bytes, str))
+                                                            else 0)),
+            ws.on("framesent", lambda f: sent.append(1))))
+        page.goto(f"{url}/{path}")
+        page.wait_for_selector(".live-plot[data-live-frame]", timeout=90_000)
+        wait_for_app(page)
+        view_bytes = sum(received)
+        page.evaluate(_DRAG_TIMER)
+        box = slider(page, "α (log scale)").bounding_box()
+        y = box["y"] + box["height"] / 2
+        stops = len(page.evaluate("() => [...document.querySelectorAll('.live-value')]"))
+        x0 = box["x"] + 8
+        step = (box["width"] - 16) / 40  # the α slider has 41 stops
+        page.mouse.move(x0 + step * 2, y)
+        page.mouse.down()
+        sent_before = len(sent)
+        for i in range(steps):
+            frames = page.evaluate("() => window.__drag.painted.length")
+            page.mouse.move(x0 + step * (3 + i), y)
+            page.wait_for_function("n => window.__drag.painted.length > n", arg=frames,
+                                   polling="raf", timeout=10_000)
+        sent_during = len(sent) - sent_before
+        times = page.evaluate("() => window.__drag")
+        page.mouse.up()
+        wait_for_app(page)
+        assert stops == 4
+        pairs = zip(times["inputs"], times["painted"])
+        return Drag([p - i for i, p in pairs], sent_during, view_bytes)
 
 
 def measure_pair(other: Path, path: str, charts: int, moves: int) -> dict[str, Moves]:

@@ -6,6 +6,7 @@ Used by the classroom (harness.classroom) and to warm a cluster's replicas (depl
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from dataclasses import dataclass
@@ -23,8 +24,13 @@ SLIDER_LABEL = "α (log scale)"
 class Widget:
     id: str
     fragment_id: str
-    options: list[str]
+    options: list  # a slider's values (strings for Streamlit's, numbers for the live view's)
     index: int
+    settings: dict | None = None  # the live view's settings: it is moved by its release event
+
+
+# How the frontend names a component's trigger events (streamlit's _make_trigger_id).
+_TRIGGERS = "$$STREAMLIT_INTERNAL_KEY_{}__events"
 
 
 class Session:
@@ -86,6 +92,14 @@ class Session:
             old = self.widgets.get(s.label)
             if old is None or old.id != s.id or s.set_value:
                 self.widgets[s.label] = Widget(s.id, delta.fragment_id, options, index)
+        elif kind == "bidi_component" and element.bidi_component.json:
+            data = json.loads(element.bidi_component.json)
+            if data.get("kind") == "sliders":  # the live view's sliders (lrn_app/ui/live.py)
+                spec = data["sliders"]["alpha"]
+                settings = data["settings"]
+                self.widgets[spec["label"]] = Widget(
+                    _TRIGGERS.format(element.bidi_component.id), delta.fragment_id,
+                    spec["values"], spec["values"].index(settings["alpha"]), settings)
         elif kind == "button":
             self.widgets[element.button.label] = Widget(element.button.id, delta.fragment_id,
                                                         [], 0)
@@ -99,7 +113,8 @@ def connect(url: str, timeout: float):
 
 
 def move_state(widget: Widget):
-    """The slider one step along its options (back at the ends), as the browser sends it."""
+    """The slider one step along its options (back at the ends), as the browser sends it:
+    a Streamlit slider's new value, or the live view's release with its settings."""
     if widget.index + 1 >= len(widget.options):
         widget.index -= 1
     elif widget.index == 0 or random.random() < 0.5:
@@ -107,7 +122,11 @@ def move_state(widget: Widget):
     else:
         widget.index -= 1
     state = WidgetState(id=widget.id)
-    state.string_array_value.data.append(widget.options[widget.index])
+    if widget.settings is not None:
+        widget.settings = {**widget.settings, "alpha": widget.options[widget.index]}
+        state.json_trigger_value = json.dumps([{"event": "released", "value": widget.settings}])
+    else:
+        state.string_array_value.data.append(widget.options[widget.index])
     return state
 
 

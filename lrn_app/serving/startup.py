@@ -29,8 +29,10 @@ import torch.fx.experimental.symbolic_shapes  # noqa: F401  (torch.autograd.grad
 import lrn_app.compute.claims  # (the pages' modules that lrn_app.ui does not import)
 import lrn_app.compute.conventions  # noqa: F401
 import lrn_app.compute.training
+import lrn_app.serving.static
 import lrn_app.ui.cached  # noqa: F401  (and through them the other lrn_app modules the pages use)
 import lrn_app.ui.lesson_bar  # noqa: F401
+import lrn_app.ui.live  # noqa: F401
 import lrn_app.ui.widgets  # noqa: F401
 
 PIL.Image.init()  # every image format's plugin, which Image.open imports on first use
@@ -39,6 +41,7 @@ go.Figure  # noqa: B018  (plotly imports its Figure class on first use)
 # collection would walk their thousands of lists otherwise.
 lrn_app.compute.claims.shipped()
 lrn_app.compute.training.shipped_results()
+lrn_app.serving.static.serve_plotly_js()  # what the live view draws with
 
 gc.freeze()
 _modules_at_freeze = len(sys.modules)

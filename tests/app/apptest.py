@@ -2,6 +2,7 @@
 address, and what it shows."""
 
 import io
+import json
 
 from PIL import Image
 from streamlit.testing.v1 import AppTest
@@ -33,6 +34,23 @@ def percent(text: str) -> float:
 
 def messages(at: AppTest) -> str:
     return " ".join(m.value for m in list(at.warning) + list(at.info))
+
+
+def release(at: AppTest, **settings) -> AppTest:
+    """What releasing the Explorer's live sliders does (lrn_app.ui.live: the browser's
+    ``released`` event sets the page's controls), then the rerun it starts."""
+    for name, value in settings.items():
+        at.session_state[f"x_{name}"] = value
+    return at.run()
+
+
+def live_data(at: AppTest, kind: str) -> dict | None:
+    """The data the page sent to its live view of ``kind`` (sliders, panels, grid)."""
+    for element in at.get("bidi_component"):
+        data = json.loads(element.proto.json)
+        if data.get("kind") == kind:
+            return data
+    return None
 
 
 def png(width: int, height: int, mode: str = "RGB") -> bytes:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.app.apptest import messages, no_exceptions, open_page
+from tests.app.apptest import live_data, messages, no_exceptions, open_page
 
 
 def test_every_page_survives_leaving_and_returning():
@@ -57,12 +57,13 @@ def test_presentation_mode_folds_the_set_up_controls_and_enlarges_figure_text():
     at = open_page("explorer", {"present": "1"})
     labels = [e.label for e in at.expander]
     assert "Image, feature maps, presets, mode and convention" in labels
-    panel = next(c for c in at.get("plotly_chart") if "one_channel_panels" in c.proto.id)
-    layout = json.loads(panel.proto.spec)["layout"]
+    panels = live_data(at, "panels")  # the one-channel row, as the live view draws it
+    layout = panels["panels"]["layout"]
     assert layout["font"]["size"] >= 16
     assert all(a["font"]["size"] >= 16 for a in layout.get("annotations", []))
-    texts = [t for t in json.loads(panel.proto.spec)["data"] if t.get("mode") == "text"]
-    assert texts and all(t["textfont"]["size"] >= 16 for t in texts)  # the map labels too
+    texts = [t for t in panels["panels"]["data"] if t.get("mode") == "text"]
+    assert texts and all(t["textfont"]["size"] >= 16 for t in texts)  # the map labels
+    assert min(panels["label_size"], panels["title_size"]) >= 16  # and the live frames' labels
     plain = open_page("explorer")
     assert "Image, feature maps, presets, mode and convention" not in [
         e.label for e in plain.expander

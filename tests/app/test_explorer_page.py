@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.apptest import APP, no_exceptions, png
+from tests.app.apptest import APP, live_data, no_exceptions, png, release
 
 
 def explorer(query: dict | None = None, tab: str = "Statistics") -> AppTest:
@@ -24,8 +24,8 @@ def test_explorer_opens_on_defaults():
     no_exceptions(at)
     assert at.selectbox(key="x_sample").value == "cat"
     assert at.select_slider(key="x_channels").value == 16
-    assert at.slider(key="x_n").value == 5
-    assert at.select_slider(key="x_alpha").value == 10.0
+    assert at.session_state["x_n"] == 5
+    assert at.session_state["x_alpha"] == 10.0
     assert len(output_means(at)) == 16
     # LRN visibly does something at the defaults: some channels change by more than 1%
     assert at.dataframe[0].value["changed > 1%"].max() > 0.05
@@ -34,11 +34,11 @@ def test_explorer_opens_on_defaults():
 def test_moving_a_slider_changes_the_output():
     at = explorer()
     before = output_means(at)
-    at.select_slider(key="x_alpha").set_value(100.0).run()
+    release(at, alpha=100.0)
     no_exceptions(at)
     after = output_means(at)
     assert np.all(after <= before + 1e-9) and np.any(after < 0.9 * before)
-    at.slider(key="x_n").set_value(9).run()
+    release(at, n=9)
     assert not np.allclose(output_means(at), after)
 
 
@@ -54,8 +54,8 @@ def test_presets_set_the_values_they_claim(preset, expected):
     no_exceptions(at)
     assert at.selectbox(key="x_convention").value == "pytorch"
     for key, value in expected.items():
-        widget = at.select_slider(key="x_alpha") if key == "alpha" else at.slider(key=f"x_{key}")
-        assert widget.value == pytest.approx(value), key
+        assert at.session_state[f"x_{key}"] == pytest.approx(value), key
+        assert live_data(at, "sliders")["settings"][key] == pytest.approx(value), key
     if preset.startswith("Identity"):
         stats = at.dataframe[0].value
         np.testing.assert_allclose(stats["mean out"], stats["mean in"], rtol=1e-6)
@@ -65,7 +65,8 @@ def test_only_the_open_tab_is_computed():
     at = explorer(tab="All channels")
     no_exceptions(at)
     assert len(at.dataframe) == 0  # the statistics tab is closed: its table is not built
-    assert len(at.get("plotly_chart")) == 3  # kernels, the five panels, the all-channels mosaic
+    assert len(at.get("plotly_chart")) == 1  # the kernels; the live view draws the rest:
+    assert live_data(at, "panels") and live_data(at, "grid")  # the panels, every channel
     at = explorer(tab="Export")
     assert any("torch.nn.LocalResponseNorm(size=5, alpha=10.0" in c.value for c in at.code)
     assert any("depth_radius=2" in c.value for c in at.code)  # n=5 -> TensorFlow's radius 2
@@ -94,7 +95,7 @@ def test_preset_switches_convention_when_no_exact_translation():
     no_exceptions(at)
     # cuDNN cannot take k = 0 or n = 31: the preset switches to its own convention
     assert at.selectbox(key="x_convention").value == "tensorflow"
-    assert at.slider(key="x_k").value == 0.0
+    assert at.session_state["x_k"] == 0.0
 
 
 def test_url_parameters_round_trip():
@@ -103,14 +104,14 @@ def test_url_parameters_round_trip():
     at = explorer(query, tab="All channels")
     no_exceptions(at)
     assert at.selectbox(key="x_convention").value == "onnx"
-    assert at.slider(key="x_n").value == 4
-    assert at.select_slider(key="x_alpha").value == 0.25
-    assert at.slider(key="x_k").value == 2.5
+    assert at.session_state["x_n"] == 4
+    assert at.session_state["x_alpha"] == 0.25
+    assert at.session_state["x_k"] == 2.5
     assert at.slider(key="x_channel").value == 3
     assert at.radio(key="x_view").value == "gain"
     assert at.query_params["n"] == "4" and at.query_params["convention"] == "onnx"
     assert "tab" not in at.query_params and at.query_params["view"] == "gain"  # defaults stay out
-    at.slider(key="x_n").set_value(6).run()
+    release(at, n=6)
     assert at.query_params["n"] == "6"  # the address follows the controls
 
 
@@ -120,15 +121,15 @@ def test_hand_edited_url_is_repaired_with_notices():
     no_exceptions(at)
     notices = " ".join(w.value for w in at.warning)
     assert "n='banana' is not valid" in notices and "unknown URL parameter 'bogus'" in notices
-    assert at.slider(key="x_k").value == 0.0
-    assert at.select_slider(key="x_alpha").value == 1e4
+    assert at.session_state["x_k"] == 0.0
+    assert at.session_state["x_alpha"] == 1e4
     assert at.slider(key="x_channel").value == 15
 
 
 def test_settings_survive_leaving_the_page_and_switching_tabs():
     # Streamlit drops the state of widgets a run does not draw; the page must restore it.
     at = explorer(tab="All channels")
-    at.slider(key="x_n").set_value(7).run()
+    release(at, n=7)
     at.radio(key="x_view").set_value("gain").run()
     at.session_state["x_tab"] = "Statistics"
     at.run().run()  # the view radio is not drawn: its state is dropped, then restored
@@ -137,20 +138,20 @@ def test_settings_survive_leaving_the_page_and_switching_tabs():
     no_exceptions(at)
     at.switch_page("app_pages/explorer.py").run()
     no_exceptions(at)
-    assert at.slider(key="x_n").value == 7
+    assert at.session_state["x_n"] == 7
     assert at.query_params["n"] == "7" and at.query_params["view"] == "gain"
 
 
 def test_sliders_reaching_k_and_alpha_zero_get_a_message():
     at = explorer()
-    at.select_slider(key="x_alpha").set_value(0.0).run()
-    at.slider(key="x_k").set_value(0.0).run()
+    release(at, alpha=0.0)
+    release(at, k=0.0)
     no_exceptions(at)
     # AppTest reruns the whole page, whose repair resets k (a browser reruns only the
     # sliders' fragment, which says it cannot compute): either way the user is told.
     messages = [m.value for m in list(at.warning) + list(at.info)]
     assert any("cannot be computed" in m or "divides by zero" in m for m in messages), messages
-    at.slider(key="x_k").set_value(0.5).run()  # and the page goes on
+    release(at, k=0.5)  # and the page goes on
     no_exceptions(at)
     assert len(output_means(at)) == 16
 

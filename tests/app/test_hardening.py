@@ -9,6 +9,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from tests import ROOT
+from tests.app.apptest import release
 
 APP_CODE = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py")),
             *sorted((ROOT / "lrn_app").rglob("*.py"))]  # every subpackage's modules too
@@ -92,7 +93,7 @@ def test_one_sessions_upload_and_settings_never_reach_another():
     alice.run()
     alice.selectbox(key="x_sample").set_value("upload").run()
     alice.get("file_uploader")[0].set_value([("alice_secret.png", _png(64, 48), "image/png")]).run()
-    alice.slider(key="x_n").set_value(9).run()
+    release(alice, n=9)
     assert not alice.exception
     assert "alice_secret.png" in alice.session_state["upload_bytes"]
 
@@ -103,7 +104,7 @@ def test_one_sessions_upload_and_settings_never_reach_another():
     assert "alice_secret.png" not in bob.multiselect(key="b_images").options
     assert "upload_bytes" not in bob.session_state or not bob.session_state["upload_bytes"]
     bob.switch_page("app_pages/explorer.py").run()
-    assert bob.slider(key="x_n").value == 5  # the default, not Alice's 9
+    assert bob.session_state["x_n"] == 5  # the default, not Alice's 9
     bob.selectbox(key="x_sample").set_value("upload").run()
     assert any("No image uploaded yet" in i.value for i in bob.info)
 

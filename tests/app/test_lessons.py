@@ -14,6 +14,7 @@ from lrn_app.compute.lessons import BUILT_IN, LESSONS
 from lrn_app.state import ALPHA_MAX
 from lrn_app.ui import lesson_bar
 from tests import ROOT
+from tests.app.apptest import release
 
 APP = str(ROOT / "app.py")
 STEPS = [(lesson.id, i) for lesson in BUILT_IN for i in range(len(lesson.steps))]
@@ -156,7 +157,7 @@ def test_moving_a_slider_keeps_the_lesson_and_end_closes_it():
     at.query_params.update({"lesson": "what-lrn-does", "step": "2", "present": "1"})
     at.switch_page("app_pages/explorer.py")
     at.run()
-    at.select_slider(key="x_alpha").set_value(3.16).run()
+    release(at, alpha=3.16)
     assert at.query_params["lesson"] == "what-lrn-does" and at.query_params["step"] == "2"
     assert at.query_params["present"] == "1"
     at.button(key="lesson_end").click().run()

@@ -21,6 +21,7 @@ from lrn_app.inputs.samples import load_sample
 from lrn_app.state import BETA_MAX, K_MAX, Explorer, Gradients, repair
 from lrn_core import lrn_parts, lrn_reference
 from tests import ROOT
+from tests.app.apptest import release
 
 APP = str(ROOT / "app.py")
 
@@ -189,9 +190,8 @@ def test_moving_the_swept_parameter_reopens_the_cached_sweep_on_its_nearest_fram
     monkeypatch.setattr(scrub, "sweep", lambda *a, **k: built.append(a[2:]) or sweep(*a, **k))
     at = explorer({"scrub": "alpha", "tab": "Statistics", "beta": "0.55"})
     assert not at.exception and len(built) == 1
-    alpha = at.select_slider(key="x_alpha")
     for value in (0.000178, 316.0):  # two stops of the α slider
-        alpha.set_value(value).run()
+        release(at, alpha=value)
         assert not at.exception and len(built) == 1 and float(at.query_params["alpha"]) == value
         slider = scrub_spec(at)["layout"]["sliders"][0]
         alphas = [float(step["value"]) for step in slider["steps"]]
@@ -200,7 +200,7 @@ def test_moving_the_swept_parameter_reopens_the_cached_sweep_on_its_nearest_fram
         images = scrub_spec(at)["layout"]["images"]
         assert slider["active"] == nearest and images[0]["source"] == step["images[0].source"]
         assert images[3]["x"] == pytest.approx(np.log10(alphas[nearest]))  # the dot
-    at.slider(key="x_beta").set_value(0.6).run()
+    release(at, beta=0.6)
     assert len(built) == 2  # another β: every frame changes
 
 

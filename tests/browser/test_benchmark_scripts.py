@@ -48,7 +48,16 @@ def test_load_script_runs_one_short_session():
 
 def test_the_latency_benchmark_runs_as_a_command():
     # the whole command, as its user runs it: one move on the Explorer and the trivial page
-    done = benchmark("app_latency", "--moves", "1", "--pages", "explorer", "--no-scrub")
+    done = benchmark("app_latency", "--moves", "1", "--pages", "explorer", "--no-scrub",
+                     "--no-drag")
     assert done.returncode == 0, done.stderr
     for page in ("trivial", "explorer"):  # a row of figures per page, measured in one run
         assert re.search(rf"^{page}\s+\d+ms", done.stdout, re.M), done.stdout
+
+
+def test_the_drag_measurement_finds_the_live_view(server):
+    from harness.latency import drag_steps
+    drag = drag_steps(server, 3)
+    assert len(drag.step_ms) >= 3 and all(step > 0 for step in drag.step_ms)
+    assert drag.sent_during == 0  # nothing goes to the server while the mouse is down
+    assert drag.view_bytes > 0

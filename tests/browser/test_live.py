@@ -4,13 +4,16 @@ and mode, random settings with even sizes, k = 0 cells and the borders."""
 
 import base64
 import io
+import json
 import zlib
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from harness.browser import slider, wait_for_app
 from lrn_app.compute import live
+from lrn_app.figures import maps
 from lrn_app.figures.encode import JPEG_MIN_TILE, lookup_table, quantised
 from lrn_app.figures.maps import channel_grid
 from lrn_app.inputs.features import feature_maps
@@ -140,3 +143,54 @@ def assert_close_levels(got: np.ndarray, want: np.ndarray) -> None:
     float32 (the server) may round apart: at most one level, and rarely."""
     diff = np.abs(got.astype(int) - want.astype(int))
     assert diff.max() <= 1 and (diff == 0).mean() > 0.99, (diff.max(), (diff == 0).mean())
+
+
+# --- the Explorer's live view, dragged as a student drags it ---------------------------------
+
+_PANEL_IMAGES = """() => document.querySelector('.st-key-x_live_panels .live-plot')
+    .layout.images.filter((_, i) => i % 2 === 0).map(image => image.source)"""
+
+
+def test_dragging_alpha_redraws_exact_frames_before_release_and_the_address_after(server, page):
+    """With the mouse held down, each step paints a new frame, with nothing sent to the
+    server; each frame's five panels are lrn_core's maps at the slider's value, through the
+    server's colour scales; the release sends one message and the address follows."""
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(frame)))
+    page.goto(f"{server}/explorer")
+    panels = page.locator(".st-key-x_live_panels .live-plot")
+    panels.and_(page.locator("[data-live-frame]")).wait_for(timeout=90_000)
+    wait_for_app(page)
+    features = feature_maps(load_sample("cat", 256), "gabor", 16)
+    box = slider(page, "α (log scale)").bounding_box()
+    y, step = box["y"] + box["height"] / 2, (box["width"] - 16) / 40
+    page.mouse.move(box["x"] + 8 + 10 * step, y)  # well below the page's α = 10
+    page.mouse.down()
+    before, seen = len(sent), []
+    for i in range(1, 5):
+        frame = panels.get_attribute("data-live-frame")
+        page.mouse.move(box["x"] + 8 + (10 + 2 * i) * step, y)
+        page.wait_for_function("([el, old]) => el.dataset.liveFrame !== old",
+                               arg=[panels.element_handle(), frame], timeout=10_000)
+        value = json.loads(panels.get_attribute("data-live-value"))
+        seen.append(value["alpha"])
+        state = Explorer(alpha=value["alpha"])
+        assert (value["n"], value["k"], value["beta"]) == (state.n, state.k, state.beta)
+        reference = live.reference(features, state)
+        for name, source in zip(maps.PANELS, page.evaluate(_PANEL_IMAGES)):
+            z = reference[name][0]  # channel 0
+            lut = lookup_table("Magma" if name == "gain" else "Viridis")
+            codes = quantised(z, float(z.min()), float(z.max()), 256)
+            painted = decoded(source)[..., :3].astype(int)
+            exact = (painted == lut[codes]).all(axis=-1)
+            near = (np.abs(painted - lut[np.clip(codes.astype(int) + 1, 0, 255)]).max(-1) == 0) | (
+                np.abs(painted - lut[np.clip(codes.astype(int) - 1, 0, 255)]).max(-1) == 0)
+            # within one colour level: the server's float32 map of a near-constant
+            # denominator (α small) has fewer distinct values than the 256 levels
+            assert (exact | near).all(), (name, exact.mean())
+    assert len(sent) == before  # nothing went to the server while the mouse was down
+    assert len(set(seen)) == len(seen)  # every step a new α
+    page.mouse.up()
+    page.wait_for_function("a => location.search.includes('alpha=' + a)", arg=repr(seen[-1]),
+                           timeout=30_000)  # the address follows the release
+    assert len(sent) > before  # the release
