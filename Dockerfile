@@ -21,6 +21,9 @@ COPY lrn_app lrn_app
 COPY app_pages app_pages
 COPY static static
 COPY app.py .
+# plotly.js for the live view, from the installed package, while /app is still writable
+# (the app copies it at start-up where it is missing; the app user cannot write here).
+RUN python -c "from lrn_app.serving.static import serve_plotly_js; serve_plotly_js()"
 
 RUN useradd --create-home --uid 10001 app
 USER app
