@@ -16,12 +16,14 @@ tests/browser/test_live.py).
 from __future__ import annotations
 
 import base64
+import math
+from dataclasses import replace
 
 import numpy as np
 import torch
 
 from lrn_app.figures.encode import downsampled
-from lrn_app.state import LRNControls, limits
+from lrn_app.state import LRNControls, limits, repair
 from lrn_core import lrn_parts, resolve
 
 MAX_SIDE = 160  # the figures' subsampling (panels_row and channel_grid draw at most this)
@@ -59,6 +61,19 @@ def pack(features: np.ndarray, state: LRNControls, max_side: int = MAX_SIDE) -> 
                           state.k, mode=state.mode, convention=state.convention)
         out["S"] = encode(downsampled(parts.S.numpy(), max_side))
     return out
+
+
+def released(state: LRNControls, values) -> LRNControls | None:
+    """``state`` with the settings a slider's release sent (n, k, alpha, beta), repaired into
+    the convention's limits as a hand-edited address is; None where they are not numbers."""
+    try:
+        numbers = dict(n=int(values["n"]), k=float(values["k"]), alpha=float(values["alpha"]),
+                       beta=float(values["beta"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not all(math.isfinite(v) for v in numbers.values()):
+        return None
+    return repair(replace(state, **numbers))[0]
 
 
 def reference(features: np.ndarray, state: LRNControls,

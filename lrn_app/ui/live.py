@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
 
 import numpy as np
 import streamlit as st
@@ -62,11 +61,12 @@ def _json(figure) -> dict:
 
 
 def _apply(page: PageState, key: str) -> None:
-    """A slider released: its settings become the page's controls (then the page reruns)."""
-    released = (st.session_state.get(key) or {}).get("released")
-    if released:
-        page.set(replace(page.get(), **{name: released[name] for name in
-                                          ("n", "k", "alpha", "beta")}))
+    """A slider released: its settings become the page's controls (then the page reruns).
+    They come from the browser, so they are checked like a hand-edited address
+    (lrn_app.compute.live.released)."""
+    state = live.released(page.get(), (st.session_state.get(key) or {}).get("released"))
+    if state is not None:
+        page.set(state)
 
 
 def pack_id(features: np.ndarray, state) -> str:

@@ -97,3 +97,21 @@ def test_from_the_pack_alone_lrn_is_lrn_cores_at_random_settings(mode, conventio
             np.testing.assert_allclose(got[name], ref[name], rtol=1e-5, atol=0, err_msg=name)
         if resolve(n, alpha, beta, k, mode=mode, convention=convention).k == 0:
             assert (ref["gain"] == 0).any()  # the k = 0 cells were there, and came out 0
+
+
+@pytest.mark.parametrize("released, expected", [
+    ({"n": 7, "k": 2.0, "alpha": 0.5, "beta": 0.6}, (7, 2.0, 0.5, 0.6)),
+    ({"n": 999, "k": -1.0, "alpha": 1e9, "beta": 5.0}, (32, 0.0, 1e4, 2.0)),  # clamped
+    ({"n": "seven", "k": 1, "alpha": 1, "beta": 1}, None),  # not a number: nothing changes
+    ({"n": 5, "k": float("nan"), "alpha": 1, "beta": 1}, None),
+    ({"alpha": 1}, None),
+    ("n=5", None),
+])
+def test_a_release_from_the_browser_is_checked_like_an_address(released, expected):
+    """The released settings come from the browser, where a hand-made message can send
+    anything: numbers are repaired into the convention's limits, the rest changes nothing."""
+    state = live.released(Explorer(channels=16), released)
+    if expected is None:
+        assert state is None
+    else:
+        assert (state.n, state.k, state.alpha, state.beta) == expected
