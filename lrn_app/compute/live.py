@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from lrn_app.figures.encode import downsampled
-from lrn_app.state import LRNControls, limits, repair
+from lrn_app.state import ALPHA_MAX, BETA_MAX, K_MAX, LRNControls, limits
 from lrn_core import lrn_parts, resolve
 
 MAX_SIDE = 160  # the figures' subsampling (panels_row and channel_grid draw at most this)
@@ -64,16 +64,23 @@ def pack(features: np.ndarray, state: LRNControls, max_side: int = MAX_SIDE) -> 
 
 
 def released(state: LRNControls, values) -> LRNControls | None:
-    """``state`` with the settings a slider's release sent (n, k, alpha, beta), repaired into
-    the convention's limits as a hand-edited address is; None where they are not numbers."""
+    """``state`` with the settings a slider's release sent (n, k, alpha, beta), held to the
+    sliders' own ranges; None where they are not numbers. (k = 0 with α = 0 is a position
+    the sliders allow: the page answers it with a message, as it does for the address.)"""
     try:
-        numbers = dict(n=int(values["n"]), k=float(values["k"]), alpha=float(values["alpha"]),
-                       beta=float(values["beta"]))
+        n, k = int(values["n"]), float(values["k"])
+        alpha, beta = float(values["alpha"]), float(values["beta"])
     except (KeyError, TypeError, ValueError):
         return None
-    if not all(math.isfinite(v) for v in numbers.values()):
+    if not all(math.isfinite(v) for v in (k, alpha, beta)):
         return None
-    return repair(replace(state, **numbers))[0]
+    lim = limits(state.convention, state.mode, getattr(state, "channels", 16))
+    n = min(max(n, lim.n_min), lim.n_max)
+    if lim.n_step == 2 and n % 2 == 0:
+        n = n + 1 if n + 1 <= lim.n_max else n - 1
+    return replace(state, n=n, k=min(max(k, lim.k_min), K_MAX),
+                   alpha=min(max(alpha, 0.0), ALPHA_MAX), beta=min(max(beta, lim.beta_min),
+                                                                  BETA_MAX))
 
 
 def reference(features: np.ndarray, state: LRNControls,

@@ -63,7 +63,7 @@ def _json(figure) -> dict:
 def _apply(page: PageState, key: str) -> None:
     """A slider released: its settings become the page's controls (then the page reruns).
     They come from the browser, so they are checked like a hand-edited address
-    (lrn_app.compute.live.released)."""
+    (lrn_app.compute.live.released: numbers only, within the sliders' ranges)."""
     state = live.released(page.get(), (st.session_state.get(key) or {}).get("released"))
     if state is not None:
         page.set(state)

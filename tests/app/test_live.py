@@ -102,6 +102,7 @@ def test_from_the_pack_alone_lrn_is_lrn_cores_at_random_settings(mode, conventio
 @pytest.mark.parametrize("released, expected", [
     ({"n": 7, "k": 2.0, "alpha": 0.5, "beta": 0.6}, (7, 2.0, 0.5, 0.6)),
     ({"n": 999, "k": -1.0, "alpha": 1e9, "beta": 5.0}, (32, 0.0, 1e4, 2.0)),  # clamped
+    ({"n": 5, "k": 0.0, "alpha": 0.0, "beta": 0.75}, (5, 0.0, 0.0, 0.75)),  # the page says why
     ({"n": "seven", "k": 1, "alpha": 1, "beta": 1}, None),  # not a number: nothing changes
     ({"n": 5, "k": float("nan"), "alpha": 1, "beta": 1}, None),
     ({"alpha": 1}, None),
@@ -109,7 +110,7 @@ def test_from_the_pack_alone_lrn_is_lrn_cores_at_random_settings(mode, conventio
 ])
 def test_a_release_from_the_browser_is_checked_like_an_address(released, expected):
     """The released settings come from the browser, where a hand-made message can send
-    anything: numbers are repaired into the convention's limits, the rest changes nothing."""
+    anything: numbers are held to the sliders' ranges, the rest changes nothing."""
     state = live.released(Explorer(channels=16), released)
     if expected is None:
         assert state is None
