@@ -127,6 +127,31 @@ def _clamp(value, low, high):
     return min(max(value, low), high)
 
 
+def held_to_sliders(s, channels: int, notices: list[str]):
+    """``s`` with n, k, α and β held to the sliders' ranges for its convention and mode (n
+    made odd where only odd sizes exist), a notice for each change. The address and a live
+    slider's release (lrn_app.compute.live.released) both pass through here."""
+    lim = limits(s.convention, s.mode, channels)
+    n = _clamp(s.n, lim.n_min, lim.n_max)
+    if lim.n_step == 2 and n % 2 == 0:
+        n = n + 1 if n + 1 <= lim.n_max else n - 1
+    if n != s.n:
+        notices.append(f"{s.convention} allows {lim.size_name} in {lim.n_min}..{lim.n_max}"
+                       f"{' (odd only)' if lim.n_step == 2 else ''}; {s.n} became {n}.")
+    k = _clamp(s.k, lim.k_min, K_MAX)
+    if k != s.k:
+        notices.append(f"k = {s.k:g} is outside {lim.k_min:g}..{K_MAX:g}; using {k:g}.")
+    beta = _clamp(s.beta, lim.beta_min, BETA_MAX)
+    if beta != s.beta:
+        notices.append(
+            f"beta = {s.beta:g} is outside {lim.beta_min:g}..{BETA_MAX:g}; using {beta:g}."
+        )
+    alpha = _clamp(s.alpha, 0.0, ALPHA_MAX)
+    if alpha != s.alpha:
+        notices.append(f"alpha = {s.alpha:g} is outside 0..{ALPHA_MAX:g}; using {alpha:g}.")
+    return replace(s, n=n, k=k, beta=beta, alpha=alpha)
+
+
 def _repair(state, notices: list[str], channel_count: int | None = None,
             shape: tuple[int, int] | None = None):
     """Make a page's LRN settings consistent with each other, noting what had to change.
@@ -147,28 +172,10 @@ def _repair(state, notices: list[str], channel_count: int | None = None,
     if channels not in BANKS:
         notices.append(f"the filter bank has {', '.join(map(str, BANKS))} channels; using 16.")
         channels = 16
-    lim = limits(s.convention, s.mode, channels)
-    n = _clamp(s.n, lim.n_min, lim.n_max)
-    if lim.n_step == 2 and n % 2 == 0:
-        n = n + 1 if n + 1 <= lim.n_max else n - 1
-    if n != s.n:
-        notices.append(f"{s.convention} allows {lim.size_name} in {lim.n_min}..{lim.n_max}"
-                       f"{' (odd only)' if lim.n_step == 2 else ''}; {s.n} became {n}.")
-    k = _clamp(s.k, lim.k_min, K_MAX)
-    if k != s.k:
-        notices.append(f"k = {s.k:g} is outside {lim.k_min:g}..{K_MAX:g}; using {k:g}.")
-    beta = _clamp(s.beta, lim.beta_min, BETA_MAX)
-    if beta != s.beta:
-        notices.append(
-            f"beta = {s.beta:g} is outside {lim.beta_min:g}..{BETA_MAX:g}; using {beta:g}."
-        )
-    alpha = _clamp(s.alpha, 0.0, ALPHA_MAX)
-    if alpha != s.alpha:
-        notices.append(f"alpha = {s.alpha:g} is outside 0..{ALPHA_MAX:g}; using {alpha:g}.")
-    if k == 0 and alpha == 0 and beta > 0:
+    s = held_to_sliders(s, channels, notices)
+    if s.k == 0 and s.alpha == 0 and s.beta > 0:
         notices.append("k = 0 with alpha = 0 divides by zero everywhere; using k = 1.")
-        k = 1.0
-    s = replace(s, n=n, k=k, beta=beta, alpha=alpha)
+        s = replace(s, k=1.0)
     if hasattr(s, "channels"):
         s = replace(s, channels=channels)
     if hasattr(s, "side"):

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from lrn_app.figures.encode import downsampled
-from lrn_app.state import ALPHA_MAX, BETA_MAX, K_MAX, LRNControls, limits
+from lrn_app.state import LRNControls, held_to_sliders, limits
 from lrn_core import lrn_parts, resolve
 
 MAX_SIDE = 160  # the figures' subsampling (panels_row and channel_grid draw at most this)
@@ -74,13 +74,8 @@ def released(state: LRNControls, values) -> LRNControls | None:
         return None
     if not all(math.isfinite(v) for v in (k, alpha, beta)):
         return None
-    lim = limits(state.convention, state.mode, getattr(state, "channels", 16))
-    n = min(max(n, lim.n_min), lim.n_max)
-    if lim.n_step == 2 and n % 2 == 0:
-        n = n + 1 if n + 1 <= lim.n_max else n - 1
-    return replace(state, n=n, k=min(max(k, lim.k_min), K_MAX),
-                   alpha=min(max(alpha, 0.0), ALPHA_MAX), beta=min(max(beta, lim.beta_min),
-                                                                  BETA_MAX))
+    return held_to_sliders(replace(state, n=n, k=k, alpha=alpha, beta=beta),
+                           getattr(state, "channels", 16), [])
 
 
 def reference(features: np.ndarray, state: LRNControls,
