@@ -7,6 +7,7 @@ import streamlit as st
 
 from lrn_app import pages
 from lrn_app.compute import compare, explorer
+from lrn_app.compute.live import figure_side, maps_pack
 from lrn_app.figures import charts, look, maps
 from lrn_app.inputs.batch import AUGMENTATIONS, BATCH_MAX, batch_labels, split_label
 from lrn_app.inputs.features import BANKS, SOURCES
@@ -14,7 +15,7 @@ from lrn_app.inputs.images import UPLOAD_TYPES
 from lrn_app.inputs.samples import SAMPLES
 from lrn_app.serving import threads
 from lrn_app.state import BATCH_SIDE_RANGE, Compare
-from lrn_app.ui import cached, session, widgets
+from lrn_app.ui import cached, live, session, widgets
 
 PAGE = pages.get("compare")
 K = PAGE.prefix  # this page's widget keys: b_<field of Compare>
@@ -90,7 +91,14 @@ def normalisations(feats: np.ndarray, swap_feats: np.ndarray, batch_keys: tuple[
     with lrn_col:
         st.markdown("**LRN**")
         widgets.mode_and_convention(page, (C, H, W))
-        widgets.lrn_sliders(page, C)
+        state = page.get()
+        mode, image = state.mode, feats[chosen]
+        pack = live.pack_id(image, mode, state.convention, state.n if mode == "within" else "")
+        live.sliders(page, C, pack, lambda: maps_pack(image, state))
+        st.caption("While you drag, the image after LRN follows"
+                   + (" (n when you release it: within a channel its window spans pixels the "
+                      "figures do not hold)" if mode == "within" else "")
+                   + "; the statistics and measurements below follow when you release.")
     with bn_col:
         st.markdown("**BatchNorm**")
         b1, b2 = st.columns(2)
@@ -133,12 +141,14 @@ def normalisations(feats: np.ndarray, swap_feats: np.ndarray, batch_keys: tuple[
     channel = channel_slot.slider("Channel", 0, C - 1, key=K + "channel") if C > 1 else 0
     titles = {"input": "input x", "LRN": "after LRN",
               "BatchNorm": f"after BatchNorm ({state.bn_mode})"}
-    widgets.chart(maps.panels_row({name: m[channel] for name, m in shown.items()}, titles=titles))
+    live.panels(page, shown, channel, pack, {"LRN": "output"}, titles)
     if st.toggle("Show all channels", key="b_all_channels"):
         left, right = st.columns(2)
-        widgets.chart(maps.channel_grid(shown["LRN"], False, "after LRN (one shared scale)"), left)
-        widgets.chart(maps.channel_grid(shown["BatchNorm"], False,
-                                      "after BatchNorm (one shared scale)"), right)
+        with left:
+            live.grid(page, shown["LRN"], "output", False, "after LRN (one shared scale)", pack)
+        widgets.chart(maps.channel_grid(shown["BatchNorm"], False,  # at LRN's grid's pixels
+                                        "after BatchNorm (one shared scale)",
+                                        max_side=figure_side(shown["LRN"].shape, mode)), right)
     edges, counts = compare.histograms(shown)
     moments = compare.channel_moments(shown)
     widgets.chart(charts.activation_statistics(edges, counts,

@@ -7,6 +7,7 @@ import streamlit as st
 
 from lrn_app import pages
 from lrn_app.compute import explorer, scrub
+from lrn_app.compute.live import maps_pack
 from lrn_app.compute.presets import PRESETS, apply_preset
 from lrn_app.figures import charts, look, maps
 from lrn_app.inputs.features import BANKS, describe_channel, gabor_kernels
@@ -65,9 +66,9 @@ def lrn_panel(feats: np.ndarray) -> None:
     mode, convention = state.mode, state.convention
     # On a projector the channel slider joins the row of sliders, to keep the figure in view.
     sliders, channel_slot = st.columns([4, 1]) if session.presenting() else (st.container(), None)
-    pack = live.pack_id(feats, state)
+    pack = live.pack_id(feats, mode, convention, state.n if mode == "within" else "")
     with sliders:  # they redraw the figures below in the browser while they move
-        live.sliders(page, feats, pack)
+        live.sliders(page, C, pack, lambda: maps_pack(feats, state))
         if state.mode == "within":
             st.caption("Within a channel, the figures follow k, α and β as you drag; n when "
                        "you release it (its window spans pixels the figures do not hold).")
@@ -101,7 +102,8 @@ def lrn_panel(feats: np.ndarray) -> None:
     channel = channel_slot.slider("Channel", 0, C - 1, key=K + "channel") if C > 1 else 0
     if C in BANKS and C > 3 and not session.presenting():
         st.caption(f"Channel {channel}: {describe_channel(channel, C)}")
-    live.panels(page, shown, channel, pack)
+    live.panels(page, {p: shown[p] for p in maps.PANELS}, channel, pack,
+                {p: p for p in maps.PANELS})
     widgets.explain(
         "Bright input with bright neighbours gives a large `S`, a large denominator and "
         "a small gain: **strong responses are damped most where their neighbourhood is "

@@ -8,11 +8,12 @@ import streamlit as st
 
 from lrn_app import pages
 from lrn_app.compute import explorer, gradients, scrub
+from lrn_app.compute.live import jacobian_pack
 from lrn_app.figures import charts, look, maps
 from lrn_app.inputs.samples import SAMPLES
 from lrn_app.serving import threads
 from lrn_app.state import BATCH_SIDE_RANGE, SCRUB, Gradients
-from lrn_app.ui import cached, session, widgets
+from lrn_app.ui import cached, live, session, widgets
 
 PAGE = pages.get("gradients")
 K = PAGE.prefix  # this page's widget keys: g_<field of Gradients>
@@ -38,7 +39,14 @@ def gradients_panel(feats: np.ndarray, feats_key: str) -> None:
     ``feats_key`` names the feature maps, for the BatchNorm batch's cache."""
     started = time.perf_counter()
     C, H, W = feats.shape
-    widgets.lrn_sliders(page, C)
+    state = page.get()
+    # The output whose Jacobian row follows the sliders (its controls are further down).
+    channel = min(state.channel, C - 1)
+    row, col = gradients.pick_pixel(feats, channel, state.row, state.col)
+    pack = live.pack_id(feats, state.mode, state.convention, channel, row, col)
+    live.sliders(page, C, pack, lambda: jacobian_pack(feats, state, channel, row, col))
+    st.caption("While you drag, the Jacobian row further down follows; the gradients, "
+               "their check and the batch follow when you release.")
     state = page.get()
     if widgets.lrn_window(page) is None:
         return
@@ -74,13 +82,14 @@ def gradients_panel(feats: np.ndarray, feats_key: str) -> None:
     st.subheader("Lateral inhibition: how one output depends on its neighbours")
     jac = threads.on_torch_thread(gradients.jacobian, feats, lrn_args, channel, row, col)
     if state.mode == "across":
-        figure = charts.jacobian_bars(jac.labels, jac.values, f"∂y(ch {channel}) / ∂x at pixel "
-                                       f"({row}, {col}), for each input channel")
+        live.jacobian(page, charts.jacobian_bars(
+            jac.labels, jac.values, f"∂y(ch {channel}) / ∂x at pixel ({row}, {col}), for each "
+            "input channel"), pack)
     else:
-        figure = maps.jacobian_heatmap(jac.values, *jac.origin, (row, col),
-                                          f"∂y({row}, {col}) / ∂x in channel {channel}; centre "
-                                          f"{jac.centre:.3g}, off this scale")
-    widgets.chart(figure)
+        live.jacobian(page, maps.jacobian_heatmap(
+            jac.values, *jac.origin, (row, col),
+            f"∂y({row}, {col}) / ∂x in channel {channel}; centre {{centre}}, off this scale"),
+            pack)
     st.markdown("**Positive at the centre, negative around it**: raising a unit's own input raises "
                 "its output, raising a neighbour's lowers it. That is lateral inhibition.")
     if jac.centre < 0:

@@ -92,8 +92,10 @@ class Session:
             old = self.widgets.get(s.label)
             if old is None or old.id != s.id or s.set_value:
                 self.widgets[s.label] = Widget(s.id, delta.fragment_id, options, index)
-        elif kind == "bidi_component" and element.bidi_component.json:
-            data = json.loads(element.bidi_component.json)
+        elif kind == "bidi_component" and (element.bidi_component.json
+                                           or element.bidi_component.mixed.json):
+            # JSON, or JSON beside Arrow tables (the sliders' view when it brings its pack)
+            data = json.loads(element.bidi_component.json or element.bidi_component.mixed.json)
             if data.get("kind") == "sliders":  # the live view's sliders (lrn_app/ui/live.py)
                 spec = data["sliders"]["alpha"]
                 settings = data["settings"]

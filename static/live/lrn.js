@@ -9,19 +9,14 @@
 // Where k = 0 and the whole window is zero, D = 0: the output, the gain and D ** β are 0
 // there, as lrn_core has them.
 
-/** Base64 of little-endian float32 values (lrn_app.compute.live.encode) to a Float32Array. */
-export function decode(base64) {
-  const bytes = Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
-  return new Float32Array(bytes.buffer);
-}
-
-/** The packed arrays, decoded once per pack: x as (C, H·W), and S where the pack has it. */
+/** The pack, prepared once: x as (C, H·W) float32 and its squares, and S where the pack has
+ *  it. (``x`` and ``S`` arrive as float32 values, any array-like.) */
 export function prepare(pack) {
-  const x = decode(pack.x);
+  const x = Float32Array.from(pack.x);
   const squares = new Float64Array(x.length);
   for (let i = 0; i < x.length; i++) squares[i] = x[i] * x[i];
   return { ...pack, plane: pack.height * pack.width, xs: x, squares,
-           S: pack.S === undefined ? null : decode(pack.S) };
+           S: pack.S === undefined || pack.S === null ? null : Float32Array.from(pack.S) };
 }
 
 /** The window of size n (its taps before and after the centre, a, and the k it uses). */
@@ -77,4 +72,45 @@ export function allChannels(prepared, settings, name = "output") {
   const out = new Float64Array(channels * plane);
   for (let c = 0; c < channels; c++) out.set(parts(prepared, settings, c)[name], c * plane);
   return out;
+}
+
+/** One output's row of LRN's Jacobian, d y[at] / d x, from a pack of the inputs around it
+ *  (lrn_app.compute.live.jacobian_pack): across channels the pixel's channels, within a
+ *  channel a patch of it. Over the window, ``margin`` positions more on each side (zeros:
+ *  nothing outside the window moves y), clipped at the borders, as gradients.jacobian shows:
+ *
+ *      d y_c / d x_j = [j = c] · D ** -β  -  [j in c's window] · 2aβ · x_c · x_j · D ** (-β - 1)
+ *
+ *  Returns the values (row-major over the shown span), its first position (channel, or image
+ *  row and column), its shape, the centre's value and index. */
+export function jacobianRow(prepared, settings) {
+  const w = window(prepared, settings);
+  const across = prepared.mode === "across";
+  const centre = across ? [prepared.at[0]] : prepared.at.slice(1);
+  const sizes = across ? [prepared.channels] : [prepared.height, prepared.width];
+  const span = (extra) => centre.map((p, axis) => [Math.max(0, p - w.before - extra),
+                                                   Math.min(sizes[axis] - 1, p + w.after + extra)]);
+  const inside = span(0), shown = span(prepared.margin);
+  const at = (position) => (across ? position[0] * prepared.plane  // (C, 1, 1) or (1, H, W)
+                                   : position[0] * prepared.width + position[1]);
+  const positions = (spans) => spans.reduce((all, [first, last]) => all.flatMap((p) =>
+    Array.from({ length: last - first + 1 }, (_, i) => [...p, first + i])), [[]]);
+  let S = 0;
+  for (const p of positions(inside)) S += prepared.squares[at(p)];
+  const D = w.k + w.a * S;
+  const shownPositions = positions(shown);
+  const values = new Float64Array(shownPositions.length);
+  const centreIndex = shownPositions.findIndex((p) => p.every((v, axis) => v === centre[axis]));
+  if (D !== 0) {  // k = 0 and an all-zero window: 0, as lrn_core's closed form defines it
+    const gain = Math.pow(D, -w.beta);
+    const common = (2 * w.a * w.beta * prepared.xs[at(centre)] * gain) / D;
+    shownPositions.forEach((p, i) => {
+      const windowed = p.every((v, axis) => v >= inside[axis][0] && v <= inside[axis][1]);
+      values[i] = (i === centreIndex ? gain : 0) - (windowed ? common * prepared.xs[at(p)] : 0);
+    });
+  }
+  const origin = prepared.origin || [0, 0];
+  return { values, centre: values[centreIndex], centreIndex,
+           first: across ? [shown[0][0]] : [shown[0][0] + origin[0], shown[1][0] + origin[1]],
+           shape: shown.map(([first, last]) => last - first + 1) };
 }

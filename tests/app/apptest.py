@@ -4,6 +4,7 @@ address, and what it shows."""
 import io
 import json
 
+import pyarrow as pa
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -36,21 +37,37 @@ def messages(at: AppTest) -> str:
     return " ".join(m.value for m in list(at.warning) + list(at.info))
 
 
-def release(at: AppTest, **settings) -> AppTest:
-    """What releasing the Explorer's live sliders does (lrn_app.ui.live: the browser's
-    ``released`` event sets the page's controls), then the rerun it starts."""
+def release(at: AppTest, prefix: str = "x_", **settings) -> AppTest:
+    """What releasing a page's live sliders does (lrn_app.ui.live: the browser's ``released``
+    event sets the page's controls; ``prefix``: the page's keys, the Explorer's by default),
+    then the rerun it starts."""
     for name, value in settings.items():
-        at.session_state[f"x_{name}"] = value
+        at.session_state[f"{prefix}{name}"] = value
     return at.run()
 
 
 def live_data(at: AppTest, kind: str) -> dict | None:
     """The data the page sent to its live view of ``kind`` (sliders, panels, grid)."""
     for element in at.get("bidi_component"):
-        data = json.loads(element.proto.json)
+        proto = element.proto  # JSON, or JSON beside Arrow tables (the sliders' pack)
+        data = json.loads(proto.json or proto.mixed.json)
         if data.get("kind") == kind:
             return data
     return None
+
+
+def live_pack(at: AppTest) -> dict:
+    """The pack the page sent with its live sliders, its arrays read back from Arrow."""
+    for element in at.get("bidi_component"):
+        mixed = element.proto.mixed
+        data = json.loads(mixed.json or element.proto.json)
+        if data.get("kind") == "sliders" and data.get("pack"):
+            pack = dict(data["pack"])
+            for name in pack["arrays"]:
+                blob = mixed.arrow_blobs[data[f"pack_{name}"]["__streamlit_arrow_ref__"]].data
+                pack[name] = pa.ipc.open_stream(blob).read_all().column("v").to_numpy().copy()
+            return pack
+    raise AssertionError("the page sent no pack")
 
 
 def png(width: int, height: int, mode: str = "RGB") -> bytes:

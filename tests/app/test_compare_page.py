@@ -1,6 +1,15 @@
 """The LRN vs BatchNorm page as a user drives it (AppTest)."""
 
-from tests.app.apptest import messages, metric, no_exceptions, open_page, percent, png
+from tests.app.apptest import (
+    live_data,
+    messages,
+    metric,
+    no_exceptions,
+    open_page,
+    percent,
+    png,
+    release,
+)
 
 
 def test_compare_page_shows_batch_dependence_for_batchnorm_only():
@@ -15,6 +24,11 @@ def test_compare_page_shows_batch_dependence_for_batchnorm_only():
     assert table.loc["BatchNorm", "output depends on other images"] == "yes"
     assert table.loc["LRN", "output depends on other images"] == "no"
     assert set(table.index) == {"LRN", "BatchNorm", "LayerNorm", "InstanceNorm", "GroupNorm"}
+    # the image after LRN is drawn live from the chosen image's pack; the others as served
+    panels = live_data(at, "panels")
+    assert panels["live"] == {"LRN": "output"} and set(panels["fixed"]) == {"input", "BatchNorm"}
+    pack = live_data(at, "sliders")["pack"]
+    assert (pack["channels"], pack["mode"], pack["arrays"]) == (16, "across", ["x"])
     # eval mode: the running statistics, so the batch-mates stop mattering
     at.radio(key="b_bn_mode").set_value("eval").run()
     no_exceptions(at)
@@ -76,7 +90,7 @@ def test_compare_page_lrn_moves_reuse_batchnorms_side(monkeypatch):
     no_exceptions(at)
     first = len(calls)
     swap_metric = metric(at, "Swap the batch-mates")
-    at.select_slider(key="b_alpha").set_value(0.02).run()
+    release(at, "b_", alpha=0.02)
     no_exceptions(at)
     assert len(calls) == first and metric(at, "Swap the batch-mates") == swap_metric
     at.slider(key="b_gamma").set_value(1.4).run()

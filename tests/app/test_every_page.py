@@ -58,12 +58,11 @@ def test_presentation_mode_folds_the_set_up_controls_and_enlarges_figure_text():
     labels = [e.label for e in at.expander]
     assert "Image, feature maps, presets, mode and convention" in labels
     panels = live_data(at, "panels")  # the one-channel row, as the live view draws it
-    layout = panels["panels"]["layout"]
+    layout = panels["figure"]["layout"]
     assert layout["font"]["size"] >= 16
     assert all(a["font"]["size"] >= 16 for a in layout.get("annotations", []))
-    texts = [t for t in panels["panels"]["data"] if t.get("mode") == "text"]
-    assert texts and all(t["textfont"]["size"] >= 16 for t in texts)  # the map labels
-    assert min(panels["label_size"], panels["title_size"]) >= 16  # and the live frames' labels
+    assert [t for t in panels["figure"]["data"] if t.get("mode") == "text"]  # the map labels,
+    assert min(panels["label_size"], panels["title_size"]) >= 16  # drawn live at these sizes
     plain = open_page("explorer")
     assert "Image, feature maps, presets, mode and convention" not in [
         e.label for e in plain.expander

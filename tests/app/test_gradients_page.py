@@ -1,6 +1,6 @@
 """The Gradients page as a user drives it (AppTest)."""
 
-from tests.app.apptest import messages, metric, no_exceptions, open_page, percent
+from tests.app.apptest import live_data, messages, metric, no_exceptions, open_page, percent
 
 
 def test_gradients_page_closed_form_agrees_with_autograd():
@@ -8,7 +8,11 @@ def test_gradients_page_closed_form_agrees_with_autograd():
     no_exceptions(at)
     assert at.title[0].value == "Gradients"
     assert float(metric(at, "Largest |closed form − autograd|")) < 1e-12
-    assert len(at.get("plotly_chart")) == 4  # dL/dx, the Jacobian, BatchNorm's and LRN's batch
+    assert len(at.get("plotly_chart")) == 3  # dL/dx, BatchNorm's and LRN's batch
+    jacobian = live_data(at, "jacobian")  # and the Jacobian row, drawn live from its pack
+    assert jacobian["figure"]["data"][0]["type"] == "bar"
+    pack = live_data(at, "sliders")["pack"]
+    assert pack["mode"] == "across" and pack["at"] == [5, 0, 0] and pack["arrays"] == ["x"]
     assert any("lateral inhibition" in m.value for m in at.markdown)
     # BatchNorm sends gradient to the batch-mates, LRN none, and swapping them matters
     assert float(metric(at, "Largest |dL/dx| on the batch-mates: BatchNorm")) > 0

@@ -1,7 +1,6 @@
 """Lessons: the built-in lessons open their pages with their settings and say what their
 numbers show; a lesson file is untrusted input; a teacher's own lesson round-trips."""
 
-import base64
 import json
 
 import numpy as np
@@ -9,12 +8,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lrn_app import pages, urlstate
-from lrn_app.compute import conventions, lessons
+from lrn_app.compute import conventions, explorer, gradients, lessons
 from lrn_app.compute.lessons import BUILT_IN, LESSONS
-from lrn_app.state import ALPHA_MAX
+from lrn_app.state import ALPHA_MAX, Gradients
 from lrn_app.ui import lesson_bar
 from tests import ROOT
-from tests.app.apptest import release
+from tests.app.apptest import live_data, live_pack, release
 
 APP = str(ROOT / "app.py")
 STEPS = [(lesson.id, i) for lesson in BUILT_IN for i in range(len(lesson.steps))]
@@ -287,9 +286,13 @@ def test_the_jacobian_steps_numbers_are_the_ones_its_page_draws():
     at.switch_page("app_pages/gradients.py")
     at.run()
     values = lesson_bar._measure("what-lrn-does", 4)
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    bars = next(s for s in specs if s["layout"]["title"]["text"].startswith("<b>∂y(ch 5)"))
-    y = bars["data"][0]["y"]  # plotly sends arrays as base64 ({"dtype", "bdata"})
-    drawn = np.frombuffer(base64.b64decode(y["bdata"]), y["dtype"]) if isinstance(y, dict) else y
+    # The page draws the row live, in the browser, from its pack at the sliders' settings
+    # (equal to lrn_core's closed form there: tests/browser/test_live.py): the same here.
+    jacobian = live_data(at, "jacobian")
+    assert jacobian["figure"]["layout"]["title"]["text"].startswith("<b>∂y(ch 5)")
+    pack = live_pack(at)
+    state = Gradients(mode=pack["mode"], convention=pack["convention"], **jacobian["settings"])
+    x = pack["x"].reshape(pack["channels"], pack["height"], pack["width"])
+    drawn = gradients.jacobian(x, explorer.settings(state), *pack["at"]).values
     assert min(drawn) == pytest.approx(values["neighbour"], rel=1e-6)
     assert max(drawn) == pytest.approx(values["centre"], rel=1e-6)

@@ -4,7 +4,6 @@ from the pack alone LRN comes out as lrn_core computes it, at random settings of
 convention and mode. (The browser's own computation, static/live/lrn.js, is held to the same
 numbers in Chromium: tests/browser/test_live.py.)"""
 
-import base64
 import zlib
 
 import numpy as np
@@ -20,10 +19,6 @@ from lrn_core import conventions_for, resolve
 MODES = [(mode, c) for mode in ("across", "within") for c in conventions_for(mode)]
 
 
-def decode(text: str) -> np.ndarray:
-    return np.frombuffer(base64.b64decode(text), dtype="<f4")
-
-
 def features(side: int = 40, channels: int = 8) -> np.ndarray:
     return feature_maps(load_sample("cat", side), "gabor", channels)
 
@@ -31,13 +26,13 @@ def features(side: int = 40, channels: int = 8) -> np.ndarray:
 def from_pack(pack: dict, n: int, k: float, alpha: float, beta: float) -> dict:
     """LRN from the pack alone, in float64 (what static/live/lrn.js does)."""
     C, h, w = pack["channels"], pack["height"], pack["width"]
-    x = decode(pack["x"]).reshape(C, h, w).astype(np.float64)
+    x = pack["x"].reshape(C, h, w).astype(np.float64)
     win = pack["windows"][str(n if pack["n_live"] else pack["n"])]
     if pack["n_live"]:
         S = np.stack([(x[max(0, c - win["before"]):c + win["after"] + 1] ** 2).sum(0)
                       for c in range(C)])
     else:
-        S = decode(pack["S"]).reshape(C, h, w).astype(np.float64)
+        S = pack["S"].reshape(C, h, w).astype(np.float64)
     D = (k if win["k"] is None else win["k"]) + alpha * win["a_per_alpha"] * S
     with np.errstate(divide="ignore", over="ignore"):  # D = 0 only where the gain is set to 0
         gain = np.where(D > 0, D ** -beta, 0.0)
@@ -62,14 +57,39 @@ def test_the_pack_holds_the_figures_pixels_exactly_and_within_a_channel_s():
     f = features(200, 8)
     for mode in ("across", "within"):
         state = Explorer(mode=mode, convention="onednn", n=3)
-        pack = live.pack(f, state)
+        pack = live.maps_pack(f, state)
         x = downsampled(f, live.MAX_SIDE)
         assert (pack["channels"], pack["height"], pack["width"]) == x.shape
-        np.testing.assert_array_equal(decode(pack["x"]).reshape(x.shape), x)
+        assert pack["x"].dtype == np.float32
+        np.testing.assert_array_equal(pack["x"].reshape(x.shape), x)
         assert pack["n_live"] == (mode == "across") and ("S" in pack) == (mode == "within")
         if mode == "within":
-            np.testing.assert_array_equal(decode(pack["S"]).reshape(x.shape),
+            np.testing.assert_array_equal(pack["S"].reshape(x.shape),
                                           live.reference(f, state)["S"])
+
+
+@pytest.mark.parametrize("mode", ["across", "within"])
+@pytest.mark.parametrize("channels, side", [(8, 256), (16, 256), (16, 1024), (96, 256),
+                                            (96, 1024), (3, 1024)])
+def test_the_pack_keeps_within_its_bytes_at_the_finest_pixels_that_fit(mode, channels, side):
+    """Many channels or a large image: the figures subsample further, to the finest step
+    whose pack fits PACK_BYTES; where the finest already fits, nothing changes."""
+    shape = (channels, side, side)
+    got = live.figure_side(shape, mode)
+    planes = 2 if mode == "within" else 1
+
+    def size(long_side):  # the pack's bytes at that subsampling
+        h, w = downsampled(np.empty((1, side, side), np.uint8), long_side).shape[1:]
+        return channels * planes * 4 * h * w
+
+    assert got <= live.MAX_SIDE and size(got) <= live.PACK_BYTES
+    step = -(-side // got)
+    if step > 1 and -(-side // (step - 1)) <= live.MAX_SIDE:  # one step finer would not fit
+        assert size(-(-side // (step - 1))) > live.PACK_BYTES
+    f = np.zeros(shape, np.float32)
+    pack = live.maps_pack(f, Explorer(mode=mode, convention="onednn", n=3))
+    assert sum(pack[a].nbytes for a in ("x", "S") if a in pack) <= live.PACK_BYTES
+    assert (pack["height"], pack["width"]) == downsampled(f, got).shape[1:]
 
 
 @pytest.mark.parametrize("mode, convention", MODES)
@@ -91,7 +111,7 @@ def test_from_the_pack_alone_lrn_is_lrn_cores_at_random_settings(mode, conventio
         alpha, beta = float(10 ** rng.uniform(-3, 2)), float(rng.uniform(max(lim.beta_min, .1), 2))
         state = Explorer(mode=mode, convention=convention, n=n, k=k, alpha=alpha, beta=beta)
         key = n if mode == "within" else None  # within a channel S is packed at its n
-        packed.setdefault(key, live.pack(f, state))
+        packed.setdefault(key, live.maps_pack(f, state))
         got, ref = from_pack(packed[key], n, k, alpha, beta), live.reference(f, state)
         for name in ("S", "gain", "output"):
             np.testing.assert_allclose(got[name], ref[name], rtol=1e-5, atol=0, err_msg=name)

@@ -1,17 +1,18 @@
-// The Explorer's live view: LRN's sliders (n, k, α, β) and the figures they drive, redrawn in
-// the browser on every `input` event, exact at the slider's value (lrn.js), painted as the
-// server paints them (paint.js) and drawn with Plotly.react into the server's own figure
+// A page's live view: LRN's sliders (n, k, α, β) and the figures they drive, redrawn in the
+// browser on every `input` event, exact at the slider's value (lrn.js), built as the server
+// builds them (figures.js) and drawn with Plotly.react into the server's own figure
 // (lrn_app/ui/live.py sends it, with what lrn_app/compute/live.py packs).
 //
-// Three kinds of view share one set of settings on a page (their `page` key): "sliders" (the
-// sliders), "panels" (the one-channel panel row) and "grid" (every channel). A slider's
-// release hands the settings to Streamlit once (setTriggerValue), which then updates
-// everything else on the page.
+// The views of one page share its settings (their `page` key): "sliders" (the sliders, which
+// bring the page's pack) and its figures: "panels" (a row of maps), "grid" (every channel)
+// and "jacobian" (one output's Jacobian row). A slider's release hands the settings to
+// Streamlit once (setTriggerValue), which then updates everything else on the page.
 // Each painted figure carries data-live-frame (a counter) and data-live-value (its settings).
 
+import * as figures from "./figures.js";
 import * as lrn from "./lrn.js";
-import * as paint from "./paint.js";
 
+const FIGURES = { panels: figures.panels, grid: figures.grid, jacobian: figures.jacobian };
 const pages = new Map();  // a page's key -> { settings, prepared, views: Set }
 let plotly = null;
 
@@ -26,71 +27,16 @@ function loadPlotly(src) {
   return plotly;
 }
 
-/** Python's f"{v:.3g}", for the colour bars' labels. */
-export function g3(v) {
-  if (v === 0 || !Number.isFinite(v)) return v === 0 ? "0" : String(v);
-  const [mantissa, power] = v.toExponential(2).split("e");
-  const exp = Number(power);
-  if (exp < -4 || exp >= 3) {
-    const digits = mantissa.includes(".") ? mantissa.replace(/0+$/, "").replace(/\.$/, "") : mantissa;
-    return `${digits}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
-  }
-  return String(Number(v.toPrecision(3)));
-}
-
-/** The panel row (figures.maps.panels_row) at ``settings``: its images and labels anew. */
-function panelFigure(page, view, settings) {
-  const { data } = view;
-  const { prepared } = page;
-  const h = prepared.height, w = prepared.width;
-  const parts = lrn.parts(prepared, settings, data.channel);
-  const figure = structuredClone(data.panels);
-  const room = 0.34 * w, bar = 0.05 * w;
-  const text = [], x = [], y = [], position = [], size = [];
-  data.panel_names.forEach((name, i) => {
-    const z = parts[name];
-    const [low, high] = paint.range(z);
-    const lut = data.luts[name === "gain" ? "Magma" : "Viridis"];
-    figure.layout.images[2 * i].source = paint.png(paint.quantise(z, low, high, 256), h, w, lut);
-    const x0 = i * (w + room), barX = x0 + w + 0.04 * w;
-    const ticks = high > low ? [[0, low], [0.5, (low + high) / 2], [1, high]] : [[0.5, low]];
-    for (const [frac, value] of ticks) {
-      text.push(g3(value)); x.push(barX + bar); y.push(0.05 * h + (1 - frac) * 0.9 * h);
-      position.push("middle right"); size.push(data.label_size);
-    }
-    text.push(data.titles[name]); x.push(x0 + w / 2); y.push(data.titles_at * h);
-    position.push("top center"); size.push(data.title_size);
-  });
-  Object.assign(figure.data[0], { text, x, y, textposition: position });
-  figure.data[0].textfont = { ...figure.data[0].textfont, size };
-  return figure;
-}
-
-/** Every channel's map (figures.maps.channel_grid through mosaic) at ``settings``. */
-function gridFigure(page, view, settings) {
-  const { data } = view;
-  const { prepared } = page;
-  const stack = lrn.allChannels(prepared, settings, data.map);
-  const tiles = paint.greyTiles(stack, prepared.channels, data.per_channel);
-  const grid = paint.mosaic(tiles, prepared.channels, prepared.height, prepared.width, data.wrap);
-  const figure = structuredClone(data.grid);
-  figure.layout.images[0].source = paint.png(grid.canvas, grid.height, grid.width);
-  return figure;
-}
-
 async function draw(page, view, settings) {
   if (view.kind === "sliders") return;
-  // A rerun after a release sends the settings the browser already drew: nothing to draw.
-  const { channel, map, per_channel, label_size, title_size } = view.data;
-  // (its look: the layout without its pictures and its revision, which a move changes)
-  const { images, datarevision, ...layout } = (view.data.panels || view.data.grid).layout;
-  const drawing = JSON.stringify([page.packId, settings, channel, map, per_channel, label_size,
-                                  title_size, layout]);
+  // The server's data for a figure does not change with the settings (it leaves out what
+  // they change): a rerun after a release sends what the browser already drew.
+  const { settings: _, ...data } = view.data;
+  const drawing = JSON.stringify([page.packId, settings, data]);
   if (drawing === view.drawn) return;
   view.drawn = drawing;
   const Plotly = await loadPlotly(view.data.plotly);
-  const figure = view.kind === "grid" ? gridFigure(page, view, settings)
-                                      : panelFigure(page, view, settings);
+  const figure = FIGURES[view.kind](page.prepared, view.data, settings);
   figure.layout.datarevision = drawing;  // new data: plotly.react compares this, not the data
   await Plotly.react(view.plot, figure.data, figure.layout, view.data.config);
   view.frame += 1;
@@ -116,7 +62,7 @@ function slider(root, spec, value, onInput, onChange) {
   input.setAttribute("aria-label", spec.label);
   const read = () => (values ? values[Number(input.value)] : Number(input.value));
   const show = (v) => {  // the value above the slider, and the track filled up to it
-    shown.textContent = spec.format ? g3(v) : spec.digits ? v.toFixed(spec.digits) : String(v);
+    shown.textContent = spec.format ? figures.g3(v) : spec.digits ? v.toFixed(spec.digits) : String(v);
     const fill = (Number(input.value) - Number(input.min)) / (Number(input.max) - Number(input.min));
     input.style.setProperty("--fill", `${100 * fill}%`);
   };
@@ -139,7 +85,10 @@ export function render({ data, parentElement, setTriggerValue }) {
   pages.set(data.page, page);
   const newPack = page.packId !== data.pack_id && data.pack;
   if (newPack) {  // sent once per image and mode; later reruns name it by its id
-    page.prepared = lrn.prepare(data.pack);
+    // its arrays come beside it as Arrow tables (binary), of one column "v"
+    const arrays = Object.fromEntries(data.pack.arrays.map(
+      (name) => [name, data[`pack_${name}`].getChild("v").toArray()]));
+    page.prepared = lrn.prepare({ ...data.pack, ...arrays });
     page.packId = data.pack_id;
   }
   const root = parentElement.querySelector(".live-view");
