@@ -173,7 +173,9 @@ def drag_steps(url: str, steps: int, path: str = "explorer") -> Drag:
         wait_for_app(page)
         view_bytes = sum(received)
         page.evaluate(_DRAG_TIMER)
-        box = slider(page, "α (log scale)").bounding_box()
+        alpha = slider(page, "α (log scale)")
+        alpha.scroll_into_view_if_needed()  # the mouse reaches what the window shows
+        box = alpha.bounding_box()
         y = box["y"] + box["height"] / 2
         stops = len(page.evaluate("() => [...document.querySelectorAll('.live-value')]"))
         x0 = box["x"] + 8

@@ -40,8 +40,11 @@ export default function (args) {
 """
 # Streamlit's slider look: a thin grey track, red up to a red thumb, the value in red.
 _CSS = """
+.live-view {container-type: inline-size;}
 .live-sliders {display: grid; grid-template-columns: repeat(4, 1fr); gap: 1.5rem;
                padding: 0.25rem 0 0.75rem;}
+/* two to a row in a narrow column (LRN vs BatchNorm's): a slider of 41 stops stays wide */
+@container (max-width: 40rem) {.live-sliders {grid-template-columns: repeat(2, 1fr);}}
 .live-slider {display: flex; flex-wrap: wrap; align-items: baseline; gap: 0.5rem;
               font-size: 0.875rem; color: #31333f;}
 .live-value {color: #ff4b4b; font-variant-numeric: tabular-nums;}

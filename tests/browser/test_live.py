@@ -224,7 +224,9 @@ def drag_alpha(page, url: str, plot: str, each) -> None:
     figure = page.locator(f"{plot} .live-plot")
     figure.and_(page.locator("[data-live-frame]")).wait_for(timeout=90_000)
     wait_for_app(page)
-    box = slider(page, "α (log scale)").bounding_box()
+    alpha = slider(page, "α (log scale)")
+    alpha.scroll_into_view_if_needed()  # the mouse reaches what the window shows
+    box = alpha.bounding_box()
     y, step = box["y"] + box["height"] / 2, (box["width"] - 16) / 40
     page.mouse.move(box["x"] + 8 + 10 * step, y)
     page.mouse.down()
