@@ -13,8 +13,10 @@ channels, or a large image, would be megabytes: ``figure_side`` subsamples the f
 where that is so, to keep the pack within PACK_BYTES (the pack and the figures' pixels stay
 one and the same, so the live frame is the server's picture). ``maps_pack`` builds it, once per
 image and mode, its arrays as float32 for the page to send as binary; static/live/lrn.js
-computes from it. The tests hold the browser's numbers to lrn_core's (tests/app/test_live.py,
-and in Chromium tests/browser/test_live.py).
+computes from it. ``jacobian_pack`` serves one output's Jacobian row (the Gradients page):
+the few inputs it reads, at full resolution, so there n is live in both modes. The tests
+hold the browser's numbers to lrn_core's (tests/app/test_live.py, and in Chromium
+tests/browser/test_live.py).
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ from lrn_core import lrn_parts, resolve
 
 MAX_SIDE = 160  # the figures' subsampling (panels_row and channel_grid draw at most this)
 # The float32 values a view's pack may hold, in bytes: within the 1.5 MB a view may send with
-# room for the server's first drawing of its figures. 16 channels of a 256 px image (128 px
-# at MAX_SIDE) fit; 96 channels are drawn at 52 px.
+# room for the page's other figures. 16 channels of a 256 x 256 image fit at 128 px (the
+# subsampling MAX_SIDE gives); 96 channels of it are drawn at 52 px.
 PACK_BYTES = 1_300_000
 
 
