@@ -156,4 +156,4 @@ def test_installed_metadata_splits_the_core_from_the_app(installed):
         r.name for r in requirements if r.marker is not None and 'extra == "app"' in str(r.marker)
     }
     assert core == {"torch", "numpy", "scipy"}
-    assert app == {"streamlit", "plotly", "pillow", "orjson"}
+    assert app == {"streamlit", "plotly", "pillow", "orjson", "pyarrow"}
