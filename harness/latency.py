@@ -139,8 +139,9 @@ def scrub_steps(url: str, steps: int, view: str = "Explorer") -> list[float]:
         return times[2:]  # the first steps warm plotly's code paths
 
 
-# The live view's drag step: from each `input` event of the α slider to the paint after its
-# panel row's next frame (data-live-frame), timed in the page; and the websocket's bytes.
+# A live view's drag step: from each `input` event of the α slider to the paint after the
+# page's first live figure's next frame (data-live-frame), timed in the page; and the
+# websocket's bytes.
 _DRAG_TIMER = """() => {
     const input = document.querySelector('input[type=range][aria-label="α (log scale)"]');
     const plot = document.querySelector('.live-plot');
@@ -160,8 +161,9 @@ class Drag:
 
 
 def drag_steps(url: str, steps: int, path: str = "explorer") -> Drag:
-    """Drag the Explorer's α slider with the mouse held down, ``steps`` stops one at a time
-    (a value not seen before each time), then release."""
+    """Drag the live α slider of the page at ``path`` with the mouse held down, ``steps``
+    stops one at a time (a value not seen before each time), then release; the page's first
+    live figure is the one timed."""
     with browser_page(1600, 1000) as page:
         received, sent = [], []
         page.on("websocket", lambda ws: (

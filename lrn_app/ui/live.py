@@ -71,6 +71,11 @@ def _json(figure) -> dict:
     return figure
 
 
+def _settings(state) -> dict:
+    """The settings the live sliders hold, as the browser reads and sends them."""
+    return dict(n=state.n, k=state.k, alpha=state.alpha, beta=state.beta)
+
+
 def _apply(page: PageState, key: str) -> None:
     """A slider released: its settings become the page's controls (then the page reruns).
     They come from the browser, so they are checked like a hand-edited address
@@ -103,7 +108,7 @@ def sliders(page: PageState, channels: int, pack: str, make_pack: Callable[[], d
     _VIEW(key=key, on_released_change=lambda: _apply(page, key), data=dict(
         kind="sliders", page=page.prefix, pack_id=pack,
         pack=dict(packed, arrays=[name[5:] for name in arrays]) if new else None, **arrays,
-        settings=dict(n=state.n, k=state.k, alpha=state.alpha, beta=state.beta),
+        settings=_settings(state),
         sliders=dict(
             n=dict(label=f"n ({lim.size_name})", min=lim.n_min, max=lim.n_max,
                    step=lim.n_step),
@@ -113,9 +118,8 @@ def sliders(page: PageState, channels: int, pack: str, make_pack: Callable[[], d
 
 
 def _common(page: PageState, pack: str) -> dict:
-    state = page.get()
     return dict(page=page.prefix, pack_id=pack, plotly=PLOTLY_JS_URL, config=widgets.PLOT,
-                settings=dict(n=state.n, k=state.k, alpha=state.alpha, beta=state.beta))
+                settings=_settings(page.get()))
 
 
 def _without_pictures(figure: dict, which: list[int]) -> dict:

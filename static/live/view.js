@@ -29,10 +29,7 @@ function loadPlotly(src) {
 
 async function draw(page, view, settings) {
   if (view.kind === "sliders") return;
-  // The server's data for a figure does not change with the settings (it leaves out what
-  // they change): a rerun after a release sends what the browser already drew.
-  const { settings: _, ...data } = view.data;
-  const drawing = JSON.stringify([page.packId, settings, data]);
+  const drawing = JSON.stringify([page.packId, settings]) + view.look;
   if (drawing === view.drawn) return;
   view.drawn = drawing;
   const Plotly = await loadPlotly(view.data.plotly);
@@ -106,6 +103,11 @@ export function render({ data, parentElement, setTriggerValue }) {
   }
   page.views.add(view);
   view.data = data;
+  // What the figure looks like besides the settings, written once per rerun, not per move.
+  // The server's data for it does not change with the settings (it leaves out what they
+  // change): a rerun after a release sends what the browser already drew.
+  const { settings: _, ...look } = data;
+  view.look = JSON.stringify(look);
   const specs = JSON.stringify(data.sliders || null);
   if (data.kind === "sliders" && specs !== view.specs) {  // a convention's own ranges
     view.specs = specs;
